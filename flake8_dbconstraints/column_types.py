@@ -1,0 +1,293 @@
+"""What a column's declared type says about its stored values (SEMANTICS.md section 2).
+
+Decided from SQLAlchemy's own type classes: a type is instantiated with the literal
+keywords written in the model (so the installed SQLAlchemy's defaults apply, e.g.
+``postgresql.UUID(as_uuid=...)``) and its ``python_type`` consulted. Only ``datetime``,
+``date``, ``time``, ``uuid.UUID`` and a plain ``Enum`` class mean "always truthy";
+``object`` or ``NotImplementedError`` mean unknown.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import importlib
+import uuid
+from typing import Any, Optional
+
+from flake8_dbconstraints.names import External, NameResolver, Value, import_sqlalchemy_object
+
+# Standard-library modules whose classes may appear in ``Mapped[...]``; importing
+# them runs no project code.
+PYTHON_TYPE_MODULES = frozenset({"builtins", "datetime", "decimal", "uuid", "enum", "typing"})
+ALWAYS_TRUTHY_PYTHON_TYPES = (datetime.date, datetime.time, uuid.UUID)  # datetime is a date
+NON_PLAIN_ENUM_BASES = frozenset(
+    {"enum.IntEnum", "enum.StrEnum", "enum.Flag", "enum.IntFlag", "enum.ReprEnum"}
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class TypeFacts:
+    """What every stored value of a NOT NULL column of this type is like."""
+
+    label: str
+    always_truthy: bool = False
+    may_read_none: bool = True  # a NOT NULL column of this type may still read None
+    mutable: Optional[str] = None  # None, "untracked" (lost in-place writes) or "tracked"
+    container: Optional[str] = None  # "dict" or "list": for the remedy in DBC200
+
+
+UNKNOWN = TypeFacts("unknown type")
+FOREIGN_KEY = TypeFacts("foreign key", may_read_none=False)
+
+
+class TypeClassifier:
+    def __init__(self, resolver: NameResolver, truthy_types=(), json_types=()) -> None:
+        self.resolver = resolver
+        self.truthy_types = frozenset(truthy_types)
+        self.json_types = frozenset(json_types)
+
+    # -- type expressions (``DateTime``, ``sa.JSON()``, ``MutableDict.as_mutable(JSON)``) --
+    def classify_expr(self, node: Any, depth: int = 0) -> TypeFacts:
+        from astroid import nodes
+
+        if depth > 8:
+            return UNKNOWN
+        args: list = []
+        keywords: dict = {}
+        target_node = node
+        if isinstance(node, nodes.Call):
+            func = node.func
+            if isinstance(func, nodes.Attribute) and func.attrname == "as_mutable":
+                if node.args and self.is_mutable_class(self.resolver.resolve_expr(func.expr)):
+                    inner = self.classify_expr(node.args[0], depth + 1)
+                    if inner.mutable:
+                        return dataclasses.replace(inner, mutable="tracked")
+                    return inner
+                return UNKNOWN
+            target_node = func
+            args = list(node.args)
+            keywords = {kw.arg: kw.value for kw in node.keywords or () if kw.arg}
+        ref = self.resolver.resolve_expr(target_node)
+        return self.classify_ref(ref, args, keywords, depth)
+
+    def classify_ref(self, ref: Any, args=(), keywords=None, depth: int = 0) -> TypeFacts:
+        from astroid import nodes
+
+        keywords = keywords or {}
+        if isinstance(ref, External):
+            configured = self._configured(ref.dotted)
+            if configured is not None:
+                return configured
+            obj = import_sqlalchemy_object(ref.dotted)
+            if isinstance(obj, type) and _is_type_engine(obj):
+                return self.classify_sqlalchemy_class(obj, args, keywords)
+            return UNKNOWN
+        if isinstance(ref, nodes.ClassDef):
+            configured = self._configured(ref.qname())
+            if configured is not None:
+                return configured
+            return self.classify_project_type(ref, depth)
+        return UNKNOWN
+
+    def _configured(self, dotted: str) -> Optional[TypeFacts]:
+        label = dotted.rsplit(".", 1)[-1]
+        if dotted in self.truthy_types:
+            return TypeFacts(label, always_truthy=True, may_read_none=False)
+        if dotted in self.json_types:
+            return TypeFacts(label, mutable="untracked", container="dict")
+        return None
+
+    def classify_sqlalchemy_class(self, cls: type, args=(), keywords=None) -> TypeFacts:
+        from sqlalchemy import types
+
+        label = cls.__name__
+        if issubclass(cls, types.JSON):
+            return TypeFacts(label, mutable="untracked", container="dict")
+        if issubclass(cls, types.ARRAY):
+            return TypeFacts(label, may_read_none=False, mutable="untracked", container="list")
+        if issubclass(cls, types.PickleType):
+            return TypeFacts(label, may_read_none=False, mutable="untracked", container="dict")
+        hstore = import_sqlalchemy_object("sqlalchemy.dialects.postgresql.HSTORE")
+        if hstore is not None and issubclass(cls, hstore):
+            return TypeFacts(label, may_read_none=False, mutable="untracked", container="dict")
+        if issubclass(cls, types.Enum):
+            return self._classify_enum(args)
+        if issubclass(cls, (types.UserDefinedType, types.NullType)):
+            return UNKNOWN
+        instance = _instantiate(cls, keywords or {})
+        return classify_python_type(label, _python_type(instance))
+
+    def _classify_enum(self, args) -> TypeFacts:
+        from astroid import nodes
+
+        if len(args) == 1 and not isinstance(args[0], nodes.Const):
+            ref = self.resolver.resolve_expr(args[0])
+            if isinstance(ref, nodes.ClassDef):
+                return self.classify_enum_class(ref)
+            return TypeFacts("Enum", may_read_none=False) if ref is not None else UNKNOWN
+        if args and all(isinstance(arg, nodes.Const) and isinstance(arg.value, str) for arg in args):
+            # String enums may hold "" (SEMANTICS 2): never always truthy.
+            return TypeFacts("Enum", may_read_none=False)
+        return UNKNOWN
+
+    def classify_enum_class(self, classdef: Any) -> TypeFacts:
+        """``Enum(PyEnum)`` or ``Mapped[PyEnum]``: truthy only for a plain ``Enum`` class."""
+        label = f"Enum({classdef.name})"
+        kind = self.enum_kind(classdef)
+        if kind is None:
+            return UNKNOWN
+        return TypeFacts(label, always_truthy=(kind == "plain"), may_read_none=False)
+
+    def enum_kind(self, classdef: Any) -> Optional[str]:
+        """"plain" for an Enum without mixins or ``__bool__``/``__len__``, "mixed" for
+        other enums, None if it is not (known to be) an enum."""
+        from astroid import nodes
+
+        is_enum = False
+        plain = True
+        for cls_node in [classdef, *self._project_bases(classdef)]:
+            if "__bool__" in cls_node.locals or "__len__" in cls_node.locals:
+                plain = False
+        for ref in self.resolver.iter_base_refs(classdef):
+            if isinstance(ref, nodes.ClassDef):
+                continue
+            if not isinstance(ref, External):
+                return None
+            if ref.dotted == "enum.Enum":
+                is_enum = True
+            elif ref.dotted in NON_PLAIN_ENUM_BASES:
+                is_enum = True
+                plain = False
+            else:
+                plain = False  # a mixed-in type such as str or int (SEMANTICS 2)
+        if not is_enum:
+            return None
+        return "plain" if plain else "mixed"
+
+    def _project_bases(self, classdef: Any) -> list:
+        from astroid import nodes
+
+        return [ref for ref in self.resolver.iter_base_refs(classdef) if isinstance(ref, nodes.ClassDef)]
+
+    def classify_project_type(self, classdef: Any, depth: int) -> TypeFacts:
+        """A project's own ``TypeDecorator`` (or subclass of a SQLAlchemy type)."""
+        from astroid import nodes
+
+        chain = [classdef, *self._project_bases(classdef)]
+        overrides_results = any(
+            "process_result_value" in cls_node.locals or "result_processor" in cls_node.locals
+            for cls_node in chain
+        )
+        sqlalchemy_bases = []
+        for ref in self.resolver.iter_base_refs(classdef):
+            if isinstance(ref, External):
+                obj = import_sqlalchemy_object(ref.dotted)
+                if isinstance(obj, type) and _is_type_engine(obj):
+                    sqlalchemy_bases.append(obj)
+        if not sqlalchemy_bases:
+            kind = self.enum_kind(classdef)
+            return self.classify_enum_class(classdef) if kind else UNKNOWN
+        from sqlalchemy import types
+
+        base = sqlalchemy_bases[0]
+        if issubclass(base, types.TypeDecorator) and base is types.TypeDecorator:
+            impl = None
+            for cls_node in chain:
+                if "impl" in cls_node.locals:
+                    assigned = cls_node.locals["impl"][0]
+                    if isinstance(assigned, nodes.AssignName) and isinstance(assigned.parent, nodes.Assign):
+                        impl = assigned.parent.value
+                    break
+            facts = self.classify_expr(impl, depth + 1) if impl is not None else UNKNOWN
+        else:
+            facts = self.classify_sqlalchemy_class(base)
+        label = classdef.name
+        if overrides_results:
+            # process_result_value may return anything, None included (SEMANTICS 2);
+            # only the in-place mutation facts of the impl survive.
+            return TypeFacts(label, mutable=facts.mutable, container=facts.container)
+        return dataclasses.replace(facts, label=label)
+
+    def is_mutable_class(self, ref: Any) -> bool:
+        """Is this ``sqlalchemy.ext.mutable.Mutable`` or a subclass of it (any name)?"""
+        from astroid import nodes
+
+        mutable = import_sqlalchemy_object("sqlalchemy.ext.mutable.Mutable")
+        if isinstance(ref, External):
+            obj = import_sqlalchemy_object(ref.dotted)
+            return isinstance(obj, type) and mutable is not None and issubclass(obj, mutable)
+        if isinstance(ref, nodes.ClassDef):
+            return any(self.is_mutable_class(base) for base in self.resolver.iter_base_refs(ref)
+                       if isinstance(base, External))
+        return False
+
+    # -- Python types (``Mapped[datetime]``, SQLModel ``x: date``) -------------------
+    def classify_python_ref(self, ref: Any) -> TypeFacts:
+        from astroid import nodes
+
+        if isinstance(ref, nodes.ClassDef):
+            return self.classify_enum_class(ref)
+        if not isinstance(ref, External):
+            return UNKNOWN
+        python_type = import_python_type(ref.dotted)
+        if python_type is None:
+            return UNKNOWN
+        from sqlalchemy.sql import sqltypes
+
+        sa_type = sqltypes._type_map.get(python_type)
+        if sa_type is None:
+            return UNKNOWN
+        return self.classify_sqlalchemy_class(type(sa_type))
+
+
+def classify_python_type(label: str, python_type: Any) -> TypeFacts:
+    if python_type is None or python_type is object or not isinstance(python_type, type):
+        return UNKNOWN
+    if issubclass(python_type, ALWAYS_TRUTHY_PYTHON_TYPES):
+        return TypeFacts(label, always_truthy=True, may_read_none=False)
+    return TypeFacts(label, may_read_none=False)
+
+
+def import_python_type(dotted: str) -> Optional[type]:
+    module_name, _, name = dotted.rpartition(".")
+    if module_name not in PYTHON_TYPE_MODULES:
+        return None
+    obj = getattr(importlib.import_module(module_name), name, None)
+    return obj if isinstance(obj, type) else None
+
+
+def _is_type_engine(cls: type) -> bool:
+    from sqlalchemy import types
+
+    return issubclass(cls, types.TypeEngine)
+
+
+def _literal_keywords(keywords: dict) -> dict:
+    from astroid import nodes
+
+    return {
+        key: value.value
+        for key, value in keywords.items()
+        if isinstance(value, nodes.Const) and isinstance(value.value, (bool, int, str))
+    }
+
+
+def _instantiate(cls: type, keywords: dict) -> Any:
+    for kwargs in (_literal_keywords(keywords), {}):
+        try:
+            return cls(**kwargs)
+        except Exception:
+            continue
+    return None
+
+
+def _python_type(instance: Any) -> Any:
+    if instance is None:
+        return None
+    try:
+        return instance.python_type
+    except Exception:  # NotImplementedError in 2.0 means unknown (SEMANTICS 2)
+        return None
+
+
+__all__ = ["TypeFacts", "TypeClassifier", "UNKNOWN", "FOREIGN_KEY", "Value"]
