@@ -1,20 +1,93 @@
-"""The flake8 entry point (stub while the core is written)."""
+"""The flake8 entry point: options in, findings out. Rule logic lives in ``rules/``."""
 from __future__ import annotations
 
 import ast
-from typing import Iterator
+from typing import Any, Iterator, Optional
 
 from flake8_dbconstraints import __version__
+from flake8_dbconstraints.settings import DEFAULT_CACHE_DIR, Settings, SettingsError, build_settings
 
 
 class DBConstraintsChecker:
     name = "flake8-dbconstraints"
     version = __version__
+    settings: Settings = Settings()
 
-    def __init__(self, tree: ast.AST, filename: str = "stdin", lines: list[str] | None = None) -> None:
+    def __init__(self, tree: ast.AST, filename: str = "stdin", lines: Optional[list] = None) -> None:
         self.tree = tree
         self.filename = filename
-        self.lines = lines
+        self.lines = lines if lines is not None else []
+
+    @classmethod
+    def add_options(cls, option_manager: Any) -> None:
+        option_manager.add_option(
+            "--dbc-model-paths",
+            default="",
+            parse_from_config=True,
+            comma_separated_list=True,
+            normalize_paths=True,
+            help="Directories from which model modules are imported when they live "
+            "outside the checked paths (comma-separated). (Default: %(default)s)",
+        )
+        option_manager.add_option(
+            "--dbc-truthy-types",
+            default="",
+            parse_from_config=True,
+            comma_separated_list=True,
+            help="Dotted names of extra column types whose values are never falsy, "
+            "e.g. sqlalchemy_utils.ArrowType. (Default: %(default)s)",
+        )
+        option_manager.add_option(
+            "--dbc-json-types",
+            default="",
+            parse_from_config=True,
+            comma_separated_list=True,
+            help="Dotted names of extra column types that hold mutable JSON-like values "
+            "SQLAlchemy does not track in place. (Default: %(default)s)",
+        )
+        option_manager.add_option(
+            "--dbc-cache-dir",
+            default=DEFAULT_CACHE_DIR,
+            parse_from_config=True,
+            normalize_paths=True,
+            help="Where the model index is cached between runs. (Default: %(default)s)",
+        )
+        option_manager.add_option(
+            "--dbc-no-cache",
+            default=False,
+            action="store_true",
+            parse_from_config=True,
+            help="Do not read or write the model index cache. (Default: %(default)s)",
+        )
+
+    @classmethod
+    def parse_options(cls, option_manager: Any, options: Any = None, args: Any = None) -> None:
+        try:
+            cls.settings = build_settings(
+                model_paths=options.dbc_model_paths,
+                truthy_types=options.dbc_truthy_types,
+                json_types=options.dbc_json_types,
+                cache_dir=options.dbc_cache_dir,
+                no_cache=options.dbc_no_cache,
+            )
+        except SettingsError as exc:
+            option_manager.parser.error(str(exc))
 
     def run(self) -> Iterator[tuple[int, int, str, type]]:
-        return iter(())
+        from flake8_dbconstraints.safety import guarded
+
+        findings: list = []
+        with guarded(f"file {self.filename}"):
+            findings = list(self._findings())
+        for finding in findings:
+            yield finding.line, finding.col, finding.message, type(self)
+
+    def _findings(self) -> Iterator[Any]:
+        from flake8_dbconstraints.checker import FileChecker
+        from flake8_dbconstraints.file_models import FileModels
+        from flake8_dbconstraints.project import registry_for, roots_for
+        from flake8_dbconstraints.rules import ALL_RULES
+
+        registry = registry_for(roots_for(self.filename, self.settings), self.settings)
+        file_models = FileModels(registry, self.filename, self.lines)
+        return FileChecker(self.tree, file_models, list(ALL_RULES)).run()

@@ -1,0 +1,48 @@
+"""The per-process model index of one project, shared by every file flake8 checks.
+
+flake8 builds a new checker per file and shares files among worker processes in no
+fixed order, so what one file learns about models is kept here, per process, keyed
+by the project roots and settings. Answers depend only on what is on disk and on the
+settings, never on which files a worker saw first.
+"""
+from __future__ import annotations
+
+import functools
+import os
+
+from flake8_dbconstraints.column_types import TypeClassifier
+from flake8_dbconstraints.loader import ProjectLoader, find_package_root
+from flake8_dbconstraints.names import NameResolver
+from flake8_dbconstraints.registry import ModelRegistry
+from flake8_dbconstraints.settings import Settings
+
+
+@functools.lru_cache(maxsize=16)
+def registry_for(roots: tuple[str, ...], settings: Settings) -> ModelRegistry:
+    resolver = NameResolver(ProjectLoader(roots))
+    classifier = TypeClassifier(resolver, settings.truthy_types, settings.json_types)
+    return ModelRegistry(resolver, classifier)
+
+
+def roots_for(filename: str, settings: Settings) -> tuple[str, ...]:
+    """Where the checked file's imports are looked up: its package root, the current
+    directory, then ``--dbc-model-paths``."""
+    roots = []
+    if filename not in ("stdin", "-", ""):
+        roots.append(find_package_root(filename))
+    roots.append(os.getcwd())
+    roots.extend(settings.model_paths)
+    return tuple(dict.fromkeys(os.path.abspath(root) for root in roots))
+
+
+def clear_caches() -> None:
+    """Forget everything learned in this process (tests; a changed project)."""
+    import astroid
+
+    from flake8_dbconstraints import loader, names
+
+    registry_for.cache_clear()
+    loader._load_file_cached.cache_clear()
+    loader.module_name_for_file.cache_clear()
+    names._imported.clear()
+    astroid.MANAGER.clear_cache()

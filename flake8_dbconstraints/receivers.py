@@ -1,0 +1,286 @@
+"""Which model is ``obj`` in ``obj.col``, and is ``obj`` a stored row?
+
+Answers come from the checked file's own tree (the one flake8 hands the plugin) and
+are ``None`` whenever there is doubt (pylint's ``safe_infer`` contract):
+
+* ``"loaded"``: the object came from a query (``session.get``, ``query(M).first()``,
+  ``scalars(select(M))``, ``M.query...``, SQLModel ``exec``): every column is loaded
+  and even the primary key is set (SEMANTICS 3).
+* ``"row"``: a parameter or variable annotated with a model, ``self`` in an ordinary
+  method or property of a model, or a relationship of a known row: a stored row in
+  normal use, but the primary key is not trusted (``obj.id is None`` is the standard
+  "is it new?" idiom).
+
+Objects built in the function (``Visit(...)``), names bound in more than one way,
+and ``self`` in ``__init__``, ``__repr__``, validators, setters, hybrids, listeners
+and other decorated methods are unknown.
+"""
+from __future__ import annotations
+
+import ast
+import dataclasses
+from typing import Any, Optional
+
+from flake8_dbconstraints.registry import ModelInfo
+from flake8_dbconstraints.scopes import Binding, Scope, target_text
+
+MAX_DEPTH = 12
+
+# Query / Select methods that keep the selected entity.
+CHAIN_METHODS = frozenset({
+    "filter", "filter_by", "where", "order_by", "limit", "offset", "options", "join", "outerjoin",
+    "join_from", "outerjoin_from", "group_by", "having", "distinct", "execution_options",
+    "with_for_update", "populate_existing", "params", "enable_eagerloads", "autoflush",
+    "select_from", "correlate", "slice", "yield_per", "execution_options", "with_parent",
+})
+ONE_METHODS = frozenset({"first", "one", "one_or_none", "first_or_404", "one_or_404"})
+QUERY_ONE_METHODS = ONE_METHODS | {"get", "get_or_404"}
+SESSION_GET_METHODS = frozenset({"get", "get_one", "get_or_404"})
+SCALAR_ONE_METHODS = frozenset({"scalar_one", "scalar_one_or_none", "scalar"})
+# Methods of a model whose ``self`` may not be a stored row (SEMANTICS 3).
+UNSAFE_SELF_METHODS = frozenset({"__init__", "__post_init__", "__repr__", "__str__", "__new__",
+                                 "__init_subclass__", "__setattr__", "__getattr__"})
+SAFE_DECORATORS = frozenset({"property", "cached_property"})
+
+
+@dataclasses.dataclass(frozen=True)
+class Receiver:
+    model: ModelInfo
+    state: str  # "loaded" or "row"
+    many: bool = False  # a list / query of rows rather than one row
+
+
+class ReceiverResolver:
+    """Receiver inference for one checked file."""
+
+    def __init__(self, file_models: Any) -> None:
+        # file_models: resolves class expressions of the checked file to models
+        self.file_models = file_models
+
+    # -- public --------------------------------------------------------------------
+    def receiver_of(self, expr: ast.expr, scope: Scope) -> Optional[Receiver]:
+        receiver = self._expr(expr, scope, 0)
+        if receiver is None or receiver.many:
+            return None
+        return receiver
+
+    # -- expressions ---------------------------------------------------------------------
+    def _expr(self, expr: ast.expr, scope: Scope, depth: int) -> Optional[Receiver]:
+        if depth > MAX_DEPTH:
+            return None
+        if isinstance(expr, ast.Await):
+            return self._expr(expr.value, scope, depth + 1)
+        if isinstance(expr, ast.Name):
+            return self._name(expr.id, scope, depth + 1)
+        if isinstance(expr, ast.Attribute):
+            owner = self._expr(expr.value, scope, depth + 1)
+            if owner is None or owner.many:
+                return None
+            target = self.file_models.relationship_target(owner.model, expr.attr)
+            return Receiver(target, "row") if target is not None else None
+        if isinstance(expr, ast.Call):
+            return self._query(expr, scope, depth + 1)
+        return None
+
+    def _name(self, name: str, scope: Scope, depth: int) -> Optional[Receiver]:
+        owner, bindings = scope.lookup(name)
+        if owner is None or not bindings:
+            return None
+        memo_key = ("receiver", name)
+        if memo_key in owner.memo:
+            return owner.memo[memo_key]
+        owner.memo[memo_key] = None  # a name defined through itself is unknown
+        results = [self._binding(name, binding, owner, depth + 1) for binding in bindings]
+        result = _agree(results)
+        owner.memo[memo_key] = result
+        return result
+
+    def _binding(self, name: str, binding: Binding, scope: Scope, depth: int) -> Optional[Receiver]:
+        if binding.kind == "param":
+            return self._parameter(name, binding, scope)
+        if binding.kind == "assign":
+            return self._expr(binding.node, scope, depth)
+        if binding.kind == "annotated":
+            return self._annotated(binding, scope, depth)
+        if binding.kind == "for":
+            return self._element(binding.node, scope, depth)
+        return None
+
+    def _annotated(self, binding: Binding, scope: Scope, depth: int) -> Optional[Receiver]:
+        value = binding.node if binding.node is not binding.annotation else None
+        if value is not None:
+            from_value = self._expr(value, scope, depth)
+            if from_value is not None:
+                return from_value
+            if self._is_constructor(value, scope):
+                return None  # ``visit: Visit = Visit()`` is transient
+        model = self.file_models.model_from_annotation(binding.annotation, scope)
+        return Receiver(model, "row") if model is not None else None
+
+    def _is_constructor(self, value: ast.expr, scope: Scope) -> bool:
+        return isinstance(value, ast.Call) and self.file_models.model_from_class_expr(value.func, scope) is not None
+
+    def _parameter(self, name: str, binding: Binding, scope: Scope) -> Optional[Receiver]:
+        function = scope.function
+        if (
+            scope.class_node is not None
+            and isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef))
+            and function.args.args
+            and function.args.args[0] is binding.node
+        ):
+            return self._self(scope.class_node, function)
+        if binding.annotation is None:
+            return None
+        model = self.file_models.model_from_annotation(binding.annotation, scope)
+        return Receiver(model, "row") if model is not None else None
+
+    def _self(self, class_node: ast.ClassDef, function: ast.AST) -> Optional[Receiver]:
+        """``self`` of an ordinary method or property getter of a model."""
+        if function.name in UNSAFE_SELF_METHODS:
+            return None
+        for decorator in function.decorator_list:
+            if not (isinstance(decorator, ast.Name) and decorator.id in SAFE_DECORATORS) and not (
+                isinstance(decorator, ast.Attribute) and decorator.attr == "cached_property"
+            ):
+                return None  # setters, validators, hybrids, listeners, classmethods...
+        model = self.file_models.model_for_local_class(class_node)
+        return Receiver(model, "row") if model is not None else None
+
+    # -- iteration ------------------------------------------------------------------------
+    def _element(self, iterable: ast.expr, scope: Scope, depth: int) -> Optional[Receiver]:
+        if isinstance(iterable, ast.Attribute):
+            owner = self._expr(iterable.value, scope, depth + 1)
+            if owner is not None and not owner.many:
+                target = self.file_models.relationship_target(owner.model, iterable.attr)
+                return Receiver(target, "row") if target is not None else None
+            return None
+        if isinstance(iterable, ast.Name):
+            collection = self._name(iterable.id, scope, depth + 1)
+        else:
+            collection = self._query(iterable, scope, depth + 1, iterate=True)
+        if collection is not None and collection.many:
+            return dataclasses.replace(collection, many=False)
+        return None
+
+    # -- queries ------------------------------------------------------------------------
+    def _query(self, expr: ast.expr, scope: Scope, depth: int, iterate: bool = False) -> Optional[Receiver]:
+        """A call that returns rows of a model: one row, or ``many`` when iterated."""
+        kind_model = self._query_kind(expr, scope, depth)
+        if kind_model is None:
+            return None
+        kind, model = kind_model
+        if kind == "one":
+            return Receiver(model, "loaded")
+        if kind == "many" or (iterate and kind in ("query", "result")):
+            return Receiver(model, "loaded", many=True)
+        return None
+
+    def _query_kind(self, expr: ast.expr, scope: Scope, depth: int) -> Optional[tuple[str, ModelInfo]]:
+        """("query" | "select" | "result" | "rows" | "one" | "many", model)."""
+        if depth > MAX_DEPTH:
+            return None
+        if isinstance(expr, ast.Await):
+            return self._query_kind(expr.value, scope, depth + 1)
+        if isinstance(expr, ast.Name):
+            owner, bindings = scope.lookup(expr.id)
+            if owner is not None and len(bindings) == 1 and bindings[0].kind == "assign":
+                kind_model = self._query_kind(bindings[0].node, owner, depth + 1)
+                if kind_model is not None and kind_model[0] in ("query", "select", "result", "rows", "many"):
+                    return kind_model
+            return None
+        if isinstance(expr, ast.Attribute):
+            if expr.attr == "query":  # Flask-SQLAlchemy / query_property: ``M.query``
+                model = self.file_models.model_from_class_expr(expr.value, scope)
+                return ("query", model) if model is not None else None
+            return None
+        if not isinstance(expr, ast.Call):
+            return None
+        func = expr.func
+        if not isinstance(func, ast.Attribute):
+            model = self._select_of(expr, scope)
+            return ("select", model) if model is not None else None
+        method = func.attr
+        args = expr.args
+        if method in SESSION_GET_METHODS and len(args) >= 2:
+            model = self.file_models.model_from_class_expr(args[0], scope)
+            if model is not None:
+                return ("one", model)
+        if method == "query" and len(args) == 1 and not expr.keywords:
+            model = self.file_models.model_from_class_expr(args[0], scope)
+            return ("query", model) if model is not None else None
+        if method in ("scalars", "exec", "execute", "scalar", "first_or_404", "one_or_404") and args:
+            statement = self._query_kind(args[0], scope, depth + 1)
+            if statement is not None and statement[0] == "select":
+                model = statement[1]
+                if method in ("scalars", "exec"):
+                    return ("result", model)
+                if method == "execute":
+                    return ("rows", model)
+                return ("one", model)
+        if method == "select" and len(args) == 1:
+            model = self._select_of(expr, scope)
+            if model is not None:
+                return ("select", model)
+        inner = self._query_kind(func.value, scope, depth + 1)
+        if inner is None:
+            return None
+        kind, model = inner
+        if kind in ("query", "select") and method in CHAIN_METHODS:
+            return (kind, model)
+        if kind == "query":
+            if method in QUERY_ONE_METHODS:
+                return ("one", model)
+            if method == "all":
+                return ("many", model)
+        if kind == "result":
+            if method in ONE_METHODS:
+                return ("one", model)
+            if method in ("all", "fetchall"):
+                return ("many", model)
+            if method == "unique":
+                return ("result", model)
+        if kind == "rows":
+            if method == "scalars":
+                return ("result", model)
+            if method in SCALAR_ONE_METHODS:
+                return ("one", model)
+            if method == "unique":
+                return ("rows", model)
+        return None
+
+    def _select_of(self, call: ast.Call, scope: Scope) -> Optional[ModelInfo]:
+        """``select(M)`` (SQLAlchemy, SQLModel, ``db.select``) with one entity."""
+        if len(call.args) != 1 or call.keywords:
+            return None
+        if not self.file_models.is_select_function(call.func, scope):
+            return None
+        return self.file_models.model_from_class_expr(call.args[0], scope)
+
+
+def _agree(results: list) -> Optional[Receiver]:
+    """All bindings must give the same model; a state is only as strong as the weakest."""
+    if not results or any(result is None for result in results):
+        return None
+    first = results[0]
+    for other in results[1:]:
+        if other.model is not first.model or other.many != first.many:
+            return None
+    state = "loaded" if all(result.state == "loaded" for result in results) else "row"
+    return Receiver(first.model, state, first.many)
+
+
+def is_written(scope: Scope, receiver_expr: ast.expr, attr: str, before_line: Optional[int] = None) -> bool:
+    """Is ``receiver.attr`` assigned or deleted (before ``before_line``, if given), or the
+    receiver handed to setattr or make_transient, in the function or around it? Then
+    its value may be anything."""
+    text = target_text(receiver_expr)
+    if text is None:
+        return True
+    current: Optional[Scope] = scope
+    while current is not None:
+        current.bindings  # collecting the bindings also collects the writes
+        lines = current.written_attributes.get((text, attr), ())
+        if text in current.opaque_names or any(before_line is None or line < before_line for line in lines):
+            return True
+        current = current.parent
+    return False

@@ -1,0 +1,212 @@
+"""DBC200 json-column-mutated-in-place.
+
+What it does: finds in-place changes to the value of a JSON, JSONB, ARRAY,
+PickleType or HSTORE column of a stored row: item assignment, augmented item
+assignment, ``del obj.col[k]``, and the mutating methods of dict and list, also
+nested (``obj.col["a"]["b"] = v``) and through an alias (``d = obj.col``) or a
+shallow copy with a nested change (``d = dict(obj.col); d["n"]["x"] = v``).
+
+Why it matters: SQLAlchemy only sees attribute assignment. An in-place change fires
+no event, and a later ``obj.col = obj.col`` compares equal to the already-changed
+value, so nothing is written (SEMANTICS 6). Teams find out in production.
+
+Stays silent when ``flag_modified(obj, "col")`` follows in the same function, when
+the function assigned the attribute a new value before the change, for top-level
+changes under a ``Mutable`` wrapper (``MutableDict.as_mutable(JSON)``), and for
+objects not known to be stored (transient and pending objects write their whole
+value at their first flush).
+"""
+from __future__ import annotations
+
+import ast
+from typing import Iterator, Optional
+
+from flake8_dbconstraints import codes
+from flake8_dbconstraints.checker import ColumnUse, Finding
+from flake8_dbconstraints.receivers import is_written
+from flake8_dbconstraints.scopes import Scope, target_text
+
+CODE = codes.JSON_COLUMN_MUTATED_IN_PLACE
+NAME = CODE.name
+NODE_TYPES = (ast.Assign, ast.AugAssign, ast.Delete, ast.Call)
+MUTATING_METHODS = frozenset({
+    "update", "setdefault", "pop", "popitem", "clear",  # dict
+    "append", "extend", "insert", "remove", "sort", "reverse",  # list
+})
+SHALLOW_COPY_FUNCTIONS = frozenset({"dict", "list", "copy"})
+MAX_NESTING = 32
+
+
+def check(node: ast.AST, scope: Scope, checker) -> Iterator[Finding]:
+    if isinstance(node, ast.Assign):
+        targets = node.targets
+        for target in targets:
+            if isinstance(target, ast.Subscript):
+                yield from _check_change(target, 1, node, scope, checker)
+    elif isinstance(node, ast.AugAssign):
+        if isinstance(node.target, ast.Subscript):
+            yield from _check_change(node.target, 1, node, scope, checker)
+    elif isinstance(node, ast.Delete):
+        for target in node.targets:
+            if isinstance(target, ast.Subscript):
+                yield from _check_change(target, 1, node, scope, checker)
+    elif (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in MUTATING_METHODS
+    ):
+        yield from _check_change(node.func.value, 0, node, scope, checker)
+
+
+def _check_change(container: ast.expr, offset: int, node: ast.AST, scope: Scope, checker) -> Iterator[Finding]:
+    """``container`` is the subscript target (``offset`` 1) or the object whose method
+    is called (``offset`` 0)."""
+    subscripts = 0
+    for _ in range(MAX_NESTING):
+        if not isinstance(container, ast.Subscript):
+            break
+        subscripts += 1
+        container = container.value
+    else:
+        return
+    # ``d[k] = v`` and ``d.update()`` change level 0 (``d`` itself); ``d[a][b] = v``
+    # and ``d[a].append()`` change level 1, a container nested in the value.
+    level = subscripts - offset
+    via = None
+    copied = False
+    if isinstance(container, ast.Name):
+        origin = _alias_origin(container, scope)
+        if origin is None:
+            return
+        via = container.id
+        container, copied = origin
+    use = checker.column_of(container, scope)
+    if use is None or use.column.facts.mutable is None:
+        return
+    if copied and level == 0:
+        return  # a change to a fresh copy: the stored value is untouched
+    tracked = use.column.facts.mutable == "tracked"
+    if tracked and level == 0 and not copied:
+        return  # the Mutable wrapper sees top-level changes (SEMANTICS 6)
+    line = node.lineno
+    if is_written(scope, container.value, container.attr, before_line=line):
+        return  # a new value was assigned first: the change goes into it
+    if _flag_modified_follows(scope, use.receiver_text, use.column.key, node):
+        return
+    yield _finding(node, use, level, via, copied, tracked)
+
+
+def _alias_origin(name: ast.Name, scope: Scope) -> Optional[tuple[ast.Attribute, bool]]:
+    """``d = obj.col`` -> (obj.col, False); ``d = dict(obj.col)`` -> (obj.col, True)."""
+    owner, bindings = scope.lookup(name.id)
+    if owner is None or len(bindings) != 1 or bindings[0].kind != "assign":
+        return None
+    value = bindings[0].node
+    if isinstance(value, ast.Attribute):
+        return value, False
+    if isinstance(value, ast.Call) and len(value.args) == 1 and not value.keywords:
+        func = value.func
+        name_of = func.id if isinstance(func, ast.Name) else (func.attr if isinstance(func, ast.Attribute) else None)
+        if name_of in SHALLOW_COPY_FUNCTIONS and isinstance(value.args[0], ast.Attribute):
+            return value.args[0], True
+    if (
+        isinstance(value, ast.Call)
+        and not value.args
+        and isinstance(value.func, ast.Attribute)
+        and value.func.attr == "copy"
+        and isinstance(value.func.value, ast.Attribute)
+    ):
+        return value.func.value, True
+    return None
+
+
+def _flag_modified_follows(scope: Scope, receiver: str, key: str, node: ast.AST) -> bool:
+    """Is there a ``flag_modified(receiver, "key")`` after ``node`` in the function, or
+    anywhere in a loop that also holds ``node``?"""
+    function = _enclosing_function(scope)
+    calls = _flag_modified_calls(function)
+    position = (node.lineno, node.col_offset)
+    for call, loops in calls:
+        target = target_text(call.args[0]) if call.args else None
+        attr = call.args[1] if len(call.args) > 1 else None
+        if target != receiver:
+            continue
+        if isinstance(attr, ast.Constant) and attr.value != key:
+            continue
+        if (call.lineno, call.col_offset) > position:
+            return True
+        if any(_contains(loop, node) for loop in loops):
+            return True
+    return False
+
+
+def _enclosing_function(scope: Scope) -> ast.AST:
+    current = scope
+    while current.parent is not None and current.function is None:
+        current = current.parent
+    return current.node
+
+
+_CALLS_CACHE: dict[int, tuple[ast.AST, list]] = {}
+
+
+def _flag_modified_calls(function: ast.AST) -> list:
+    cached = _CALLS_CACHE.get(id(function))
+    if cached is not None and cached[0] is function:
+        return cached[1]
+    found = []
+    stack: list[tuple[ast.AST, tuple]] = [(function, ())]
+    while stack:
+        current, loops = stack.pop()
+        if isinstance(current, ast.Call):
+            func = current.func
+            name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+            if name == "flag_modified":
+                found.append((current, loops))
+        inner = loops + (current,) if isinstance(current, (ast.For, ast.AsyncFor, ast.While)) else loops
+        stack.extend((child, inner) for child in ast.iter_child_nodes(current))
+    if len(_CALLS_CACHE) > 256:
+        _CALLS_CACHE.clear()
+    _CALLS_CACHE[id(function)] = (function, found)
+    return found
+
+
+def _contains(outer: ast.AST, inner: ast.AST) -> bool:
+    return (outer.lineno, outer.col_offset) <= (inner.lineno, inner.col_offset) and (
+        inner.end_lineno or inner.lineno
+    ) <= (outer.end_lineno or outer.lineno)
+
+
+def _finding(node: ast.AST, use: ColumnUse, level: int, via: Optional[str], copied: bool,
+             tracked: bool) -> Finding:
+    column = use.column
+    facts = column.facts
+    nested = level > 0
+    change = "nested in-place change" if nested else "in-place change"
+    if via and copied:
+        change += f" through the shallow copy '{via}'"
+    elif via:
+        change += f" through '{via}'"
+    wrapper = "MutableList" if facts.container == "list" else "MutableDict"
+    if tracked:
+        reason = f"its Mutable wrapper tracks only top-level changes of this {facts.label} column"
+        remedy = "or assign a new value built without touching the old one"
+    else:
+        reason = f"it is a plain {facts.label} column"
+        remedy = (
+            "reassign a new value, or declare it "
+            f"{wrapper}.as_mutable({facts.label})"
+            if not nested and not copied
+            else "or assign a new value built without touching the old one"
+        )
+    message = CODE.format(
+        change=change,
+        model=use.model.name,
+        attr=column.key,
+        reason=reason,
+        declared_at=column.declared_at,
+        untracked="nested changes" if nested else "in-place changes",
+        receiver=use.receiver_text,
+        remedy=remedy,
+    )
+    return Finding(node.lineno, node.col_offset, message)
