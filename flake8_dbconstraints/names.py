@@ -147,6 +147,22 @@ class NameResolver:
         submodule = self.loader.load(f"{module.name}.{name}")
         if submodule is not None:
             return ModuleRef(submodule)
+        return self._resolve_star_imports(module, name, depth)
+
+    def _resolve_star_imports(self, module: Any, name: str, depth: int) -> Ref:
+        """``from .visits import *`` of project modules (never third-party ones)."""
+        from astroid import nodes
+
+        for statement in module.body:
+            if not isinstance(statement, nodes.ImportFrom) or statement.names[0][0] != "*":
+                continue
+            try:
+                modname = module.relative_to_absolute_name(statement.modname, statement.level)
+            except Exception:
+                continue
+            source = self.loader.load(modname)
+            if source is not None and name in source.locals:
+                return self.resolve_in_module(source, name, depth + 1)
         return None
 
     def resolve_attribute(self, base: Ref, attr: str, depth: int = 0) -> Ref:
