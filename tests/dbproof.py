@@ -8,6 +8,7 @@ and 2.x.
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
 import datetime
 import decimal
@@ -15,7 +16,7 @@ import enum
 import importlib
 import types
 import uuid
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 import sqlalchemy as sa
 from sqlalchemy import exc, orm
@@ -52,8 +53,7 @@ class ColumnFacts:
 
     nullable: bool
     type_name: str
-    name: str
-    primary_key: bool
+    name: str  # the database column name; the attribute key may differ
 
 
 # ---------------------------------------------------------------------------
@@ -83,7 +83,8 @@ def find_models(module: types.ModuleType) -> List[type]:
 
 def find_metadata(module: types.ModuleType) -> sa.MetaData:
     """The one ``MetaData`` holding a fixture module's tables."""
-    found = {id(model.__table__.metadata): model.__table__.metadata for model in find_models(module)}
+    tables = [sa.inspect(model).local_table for model in find_models(module)]
+    found = {id(table.metadata): table.metadata for table in tables}
     assert len(found) == 1, f"{module.__name__} spreads its tables over {len(found)} MetaData"
     return next(iter(found.values()))
 
@@ -109,7 +110,6 @@ def column_facts(model: type) -> Dict[str, ColumnFacts]:
             nullable=bool(column.nullable),
             type_name=type(column.type).__name__,
             name=column.name,
-            primary_key=column.primary_key,
         )
         for key, column in find_mapped_columns(model).items()
     }
@@ -141,7 +141,8 @@ def is_insertable(model: type) -> bool:
 def iter_not_null_columns(
     module: types.ModuleType, insertable_only: bool = False
 ) -> Iterator[Tuple[type, str, sa.Column]]:
-    """(model, key, column) for each distinct NOT NULL column; the first model mapping it wins."""
+    """(model, key, column) for each distinct NOT NULL column; the first model mapping it
+    wins."""
     seen = set()
     for model in find_models(module):
         if insertable_only and not is_insertable(model):
@@ -156,16 +157,23 @@ def iter_not_null_columns(
 # Types
 
 
-def _impl_type(column_type: sa.types.TypeEngine) -> sa.types.TypeEngine:
-    """The innermost ``impl`` of a TypeDecorator (the type itself otherwise)."""
-    while isinstance(column_type, sa.types.TypeDecorator):
+def _is_decorator(column_type: sa.types.TypeEngine) -> bool:
+    # PickleType is built on TypeDecorator but reads its own values, not its impl's.
+    return isinstance(column_type, sa.types.TypeDecorator) and not isinstance(
+        column_type, sa.PickleType
+    )
+
+
+def impl_type(column_type: sa.types.TypeEngine) -> sa.types.TypeEngine:
+    """The innermost ``impl`` of a TypeDecorator other than PickleType (else the type itself)."""
+    while _is_decorator(column_type):
         column_type = column_type.impl
     return column_type
 
 
 def _effective_type(column_type: sa.types.TypeEngine) -> Optional[sa.types.TypeEngine]:
     """The type whose values a column reads, or None when a TypeDecorator may change them."""
-    while isinstance(column_type, sa.types.TypeDecorator):
+    while _is_decorator(column_type):
         overrides_result = (
             type(column_type).process_result_value
             is not sa.types.TypeDecorator.process_result_value
@@ -179,7 +187,7 @@ def _effective_type(column_type: sa.types.TypeEngine) -> Optional[sa.types.TypeE
 def _needs_aware_datetime(column: sa.Column) -> bool:
     """A TypeDecorator over ``DateTime(timezone=True)``, like SQLModel's ``UTCDateTime``,
     may refuse naive datetimes."""
-    impl = _impl_type(column.type)
+    impl = impl_type(column.type)
     return impl is not column.type and isinstance(impl, sa.DateTime) and impl.timezone
 
 
@@ -229,9 +237,18 @@ def classify_truthiness(column: sa.Column) -> str:
     return UNKNOWN
 
 
+def _python_default(column: sa.Column) -> Any:
+    """The value a Python-side ``default=`` gives, or None."""
+    default = column.default
+    if not (getattr(default, "is_scalar", False) or getattr(default, "is_callable", False)):
+        return None  # no default, a Sequence, or an SQL expression
+    # ColumnDefault wraps a callable so that it takes the execution context.
+    return default.arg(None) if default.is_callable else default.arg
+
+
 def sample_value(column: sa.Column) -> Any:
     """An ordinary, truthy value ``column`` accepts."""
-    column_type = _impl_type(column.type)
+    column_type = impl_type(column.type)
     if isinstance(column_type, sa.Enum):
         if column_type.enum_class is not None:
             return list(column_type.enum_class)[-1]
@@ -242,7 +259,8 @@ def sample_value(column: sa.Column) -> Any:
     if isinstance(column_type, postgresql.HSTORE):
         return {"unit": "mmHg"}
     if isinstance(column_type, (sa.JSON, sa.PickleType)):
-        return {"k": 1}
+        # A MutableList column refuses a dict: follow the container its default makes.
+        return [1] if isinstance(_python_default(column), list) else {"k": 1}
     if isinstance(column_type, sa.ARRAY):
         return [1]
     if isinstance(column_type, sa.Boolean):
@@ -263,8 +281,8 @@ def sample_value(column: sa.Column) -> Any:
 
 
 def extreme_values(column: sa.Column) -> List[Any]:
-    """Edge values of an always-truthy column: the smallest, midnight, the nil UUID, every member."""
-    column_type = _impl_type(column.type)
+    """Edge values of an always-truthy column: the smallest, midnight, nil UUID, every member."""
+    column_type = impl_type(column.type)
     if isinstance(column_type, sa.DateTime):
         return [_datetime(column, 1, 1, 1), _datetime(column, 9999, 12, 31, 23, 59, 59)]
     if isinstance(column_type, sa.Date):
@@ -280,7 +298,7 @@ def extreme_values(column: sa.Column) -> List[Any]:
 
 def falsy_value(column: sa.Column) -> Any:
     """A falsy value a can-be-falsy column stores (0, "", False, Decimal 0, a falsy member)."""
-    column_type = _impl_type(column.type)
+    column_type = impl_type(column.type)
     if isinstance(column_type, sa.Enum):
         if column_type.enum_class is None:
             return ""
@@ -302,7 +320,7 @@ def falsy_value(column: sa.Column) -> Any:
 
 def is_json_like(column: sa.Column) -> bool:
     """JSON, JSONB, or a TypeDecorator over them: a Python None is stored as JSON ``null``."""
-    return isinstance(_impl_type(column.type), sa.JSON)
+    return isinstance(impl_type(column.type), sa.JSON)
 
 
 def _is_sole_primary_key(column: sa.Column) -> bool:
@@ -312,7 +330,9 @@ def _is_sole_primary_key(column: sa.Column) -> bool:
 
 def is_sqlite_rowid_alias(column: sa.Column) -> bool:
     """``INTEGER PRIMARY KEY`` on SQLite: a NULL there is replaced by a new rowid."""
-    return _is_sole_primary_key(column) and column.type.compile(dialect=sqlite.dialect()) == "INTEGER"
+    if not _is_sole_primary_key(column):
+        return False
+    return column.type.compile(dialect=sqlite.dialect()) == "INTEGER"
 
 
 # ---------------------------------------------------------------------------
@@ -346,19 +366,19 @@ def build(model: type, **overrides: Any) -> Any:
     return model(**values)
 
 
-def insert_core_row(engine: sa.engine.Engine, column: sa.Column, value: Any) -> Any:
+def insert_core_row(engine: sa.engine.Engine, column: sa.Column, value: Any) -> None:
     """Insert one row into ``column.table`` with a Core INSERT naming every column.
 
     ``column`` gets ``value`` as given, so an explicit None reaches the database instead
     of being left out for a default to fire, as the ORM would (SEMANTICS.md section 3).
-    Returns the inserted primary key.
     """
     table = column.table
-    values = {c: sample_value(c) for c in table.columns if _needs_sample(c)}
+    # The private name works on 1.4 too (2.0 adds Table.autoincrement_column).
+    generated = table._autoincrement_column
+    values = {c: sample_value(c) for c in table.columns if c is not generated}
     values[column] = value
     with engine.begin() as connection:
-        result = connection.execute(table.insert().values(values))
-        return tuple(result.inserted_primary_key)
+        connection.execute(table.insert().values(values))
 
 
 def sql_null_for(column: sa.Column) -> Any:
@@ -392,6 +412,77 @@ def load(engine: sa.engine.Engine, model: type, identity: Any, attr: str) -> Any
 
 
 def stored_value(engine: sa.engine.Engine, model: type, attr: str, value: Any) -> Any:
-    """Store a ``model`` row whose ``attr`` is ``value`` and read ``attr`` back from a new Session."""
+    """Store a ``model`` row whose ``attr`` is ``value``; read ``attr`` back in a new Session."""
     identity = store(engine, build(model, **{attr: value}))
     return load(engine, model, identity, attr)
+
+
+# ---------------------------------------------------------------------------
+# Changes to JSON-like values (SEMANTICS.md section 6)
+
+
+ChangeFunction = Callable[[orm.Session, Any], None]
+
+
+@dataclasses.dataclass(frozen=True)
+class ChangeCase:
+    """One way of changing ``model.attr``: ``change(session, obj)`` makes ``before`` ``after``."""
+
+    change: ChangeFunction
+    model: type
+    attr: str
+    before: Any
+    after: Any
+
+    @property
+    def name(self) -> str:
+        return self.change.__name__
+
+
+class ChangeCases:
+    """Collects change functions, each registered with a decorator as lost or saved."""
+
+    def __init__(self) -> None:
+        self.lost: List[ChangeCase] = []
+        self.saved: List[ChangeCase] = []
+
+    def _register(self, into: List[ChangeCase], model: type, attr: str, before: Any, after: Any):
+        def register(change: ChangeFunction) -> ChangeFunction:
+            into.append(ChangeCase(change, model, attr, before, after))
+            return change
+
+        return register
+
+    def lost_change(self, model: type, attr: str, before: Any, after: Any):
+        return self._register(self.lost, model, attr, before, after)
+
+    def saved_change(self, model: type, attr: str, before: Any, after: Any):
+        return self._register(self.saved, model, attr, before, after)
+
+
+LOADED = "loaded"  # persistent, read from the database in this Session
+PENDING = "pending"  # added to the Session, INSERT not flushed yet
+FLUSHED = "flushed"  # pending, then flushed: its INSERT already went out
+
+
+def apply_change(engine: sa.engine.Engine, case: ChangeCase, state: str = LOADED) -> Any:
+    """Apply ``case`` to an object in ``state``, commit, and return what a new Session reads.
+
+    Re-reading in a new Session matters: the Session that made a lost change may
+    still show it (SEMANTICS.md section 6).
+    """
+    obj = build(case.model, **{case.attr: copy.deepcopy(case.before)})
+    if state == LOADED:
+        identity = store(engine, obj)
+    with orm.Session(engine) as session:
+        if state == LOADED:
+            obj = session.get(case.model, identity)
+        else:
+            session.add(obj)
+            if state == FLUSHED:
+                session.flush()
+        case.change(session, obj)
+        assert getattr(obj, case.attr) == case.after, f"{case.name} changed nothing in Python"
+        session.commit()
+        identity = sa.inspect(obj).identity
+    return load(engine, case.model, identity, case.attr)

@@ -1,0 +1,495 @@
+"""Prove on SQLite what SEMANTICS.md says about the fixture models' NOT NULL columns.
+
+Every fixture module (except the PostgreSQL-only ``json_pg_models``) gets a fresh
+in-memory database. For each column ``sqlalchemy.inspect`` calls NOT NULL, the database
+refuses NULL; a stored row of an always-truthy type reads truthy even at its extreme
+values; the types that can be falsy really read falsy; JSON NOT NULL still reads None.
+The table of expected nullability checks the fixtures' own claims.
+"""
+import datetime
+import decimal
+import sys
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import exc, orm
+
+from tests import dbproof
+
+# (module, model, attribute) -> (nullable, type name) per sqlalchemy.inspect; the comment
+# says which rule of SEMANTICS.md section 1 the fixture exercises.
+EXPECTED_COLUMNS = {
+    ("classic", "Patient", "id"): (False, "Integer"),  # primary_key=True
+    ("classic", "Patient", "name"): (False, "String"),
+    ("classic", "Patient", "born_on"): (False, "Date"),
+    ("classic", "Patient", "email"): (True, "String"),  # unique= changes nothing
+    ("classic", "Patient", "nickname"): (True, "String"),  # column CheckConstraint
+    ("classic", "Doctor", "shift_starts_at"): (False, "Time"),
+    ("classic", "Doctor", "title"): (True, "String"),  # server_default= changes nothing
+    ("classic", "Visit", "patient_id"): (False, "Integer"),
+    ("classic", "Visit", "doctor_id"): (True, "Integer"),  # ForeignKey only
+    ("classic", "Visit", "started_at"): (False, "DateTime"),
+    ("classic", "Visit", "ended_at"): (True, "DateTime"),  # table-level IS NOT NULL check
+    ("classic", "Visit", "kind"): (False, "Enum"),
+    ("classic", "Visit", "created_at"): (False, "DateTime"),
+    ("classic", "Visit", "notes"): (True, "Text"),  # Column("visit_notes", ...)
+    ("classic", "Visit", "room"): (False, "String"),  # Column("room_code", ..., nullable=False)
+    ("classic", "InvoiceLine", "invoice_number"): (False, "String"),  # PrimaryKeyConstraint
+    ("classic", "InvoiceLine", "line_no"): (False, "Integer"),  # PrimaryKeyConstraint
+    ("classic", "InvoiceLine", "amount"): (False, "Numeric"),
+    ("classic", "InvoiceLine", "description"): (True, "String"),  # table-level check
+    ("mapped", "Patient", "name"): (False, "String"),
+    ("mapped", "Patient", "external_id"): (False, "Uuid"),
+    ("mapped", "Patient", "legacy_ref"): (False, "Uuid"),  # as_uuid=False
+    ("mapped", "Patient", "born_on"): (False, "Date"),  # annotation only
+    ("mapped", "Patient", "is_active"): (False, "Boolean"),
+    ("mapped", "Patient", "balance"): (False, "Numeric"),
+    ("mapped", "Patient", "visit_count"): (False, "Integer"),
+    ("mapped", "Patient", "profile"): (False, "JSON"),  # type_annotation_map
+    ("mapped", "Patient", "email"): (True, "String"),  # Optional
+    ("mapped", "Patient", "nickname"): (True, "String"),  # Mapped["Optional[str]"]
+    ("mapped", "Patient", "legacy_code"): (True, "String"),  # Mapped[str], nullable=True
+    ("mapped", "Doctor", "ward"): (False, "Enum"),  # (str, Enum)
+    ("mapped", "Doctor", "bio"): (True, "Text"),
+    ("mapped", "Visit", "patient_id"): (False, "Integer"),  # ForeignKey changes nothing
+    ("mapped", "Visit", "doctor_id"): (True, "Integer"),
+    ("mapped", "Visit", "started_at"): (False, "DateTime"),  # DateTime(timezone=True) by map
+    ("mapped", "Visit", "ended_at"): (True, "DateTime"),
+    ("mapped", "Visit", "checked_in_at"): (False, "DateTime"),  # Optional, nullable=False
+    ("mapped", "Visit", "scheduled_on"): (False, "Date"),
+    ("mapped", "Visit", "slot"): (False, "Time"),
+    ("mapped", "Visit", "severity"): (False, "Enum"),  # plain Enum
+    ("mapped", "Visit", "priority"): (False, "Enum"),  # IntEnum
+    ("mapped", "Visit", "fee"): (False, "Numeric"),
+    ("mapped", "Visit", "note"): (True, "Text"),
+    ("mapped", "Visit", "code"): (False, "String"),  # mapped_column("visit_code", ...)
+    ("registry_style", "Doctor", "name"): (False, "String"),
+    ("registry_style", "Doctor", "on_call"): (False, "Boolean"),
+    ("registry_style", "Doctor", "bio"): (True, "Text"),
+    ("registry_style", "Appointment", "doctor_id"): (False, "Integer"),  # type from the FK
+    ("registry_style", "Appointment", "starts_at"): (False, "DateTime"),
+    ("registry_style", "Appointment", "cancelled_at"): (True, "DateTime"),
+    ("registry_style", "AuditEntry", "recorded_at"): (False, "DateTime"),
+    ("registry_style", "AuditEntry", "detail"): (True, "Text"),
+    ("flask_models", "Doctor", "licensed_on"): (False, "Date"),
+    ("flask_models", "Doctor", "on_call"): (False, "Boolean"),
+    ("flask_models", "Doctor", "bio"): (True, "Text"),
+    ("flask_models", "Appointment", "starts_at"): (False, "DateTime"),
+    ("flask_models", "Appointment", "ends_at"): (True, "DateTime"),
+    ("flask_models", "Appointment", "status"): (False, "Enum"),
+    ("flask_models", "Appointment", "room"): (False, "String"),
+    ("sqlmodel_models", "Patient", "id"): (False, "Integer"),  # Optional[int] primary key
+    ("sqlmodel_models", "Patient", "name"): (False, "AutoString"),  # from a table=False base
+    ("sqlmodel_models", "Patient", "born_on"): (False, "Date"),
+    ("sqlmodel_models", "Patient", "email"): (True, "AutoString"),
+    ("sqlmodel_models", "Patient", "external_id"): (False, "Uuid"),
+    ("sqlmodel_models", "Patient", "referred_by"): (False, "AutoString"),  # str = None
+    ("sqlmodel_models", "Patient", "legacy_code"): (True, "AutoString"),  # Field(nullable=True)
+    ("sqlmodel_models", "Visit", "patient_id"): (False, "Integer"),  # Field(foreign_key=...)
+    ("sqlmodel_models", "Visit", "started_at"): (False, "UTCDateTime"),
+    ("sqlmodel_models", "Visit", "ended_at"): (True, "UTCDateTime"),
+    ("sqlmodel_models", "Visit", "checked_in_at"): (False, "UTCDateTime"),  # Field(nullable=False)
+    ("sqlmodel_models", "Visit", "slot"): (False, "Time"),
+    ("sqlmodel_models", "Visit", "paid"): (False, "Boolean"),
+    ("sqlmodel_models", "Visit", "room"): (False, "String"),  # sa_column, nullable=False
+    ("sqlmodel_models", "Visit", "notes"): (True, "Text"),  # sa_column without nullable=
+    ("sqlmodel_models", "Visit", "recorded_at"): (False, "DateTime"),
+    ("mixins", "Staff", "created_at"): (False, "DateTime"),  # mixin Mapped[...]
+    ("mixins", "Staff", "updated_at"): (True, "DateTime"),  # mixin Column(...)
+    ("mixins", "Nurse", "ward"): (True, "String"),
+    ("mixins", "Doctor", "licensed_on"): (False, "Date"),  # single-table subclass
+    ("mixins", "Invoice", "id"): (False, "Integer"),  # from the __abstract__ base
+    ("mixins", "Invoice", "recorded_on"): (False, "Date"),  # from the __abstract__ base
+    ("mixins", "Invoice", "created_by"): (False, "String"),  # declared_attr -> Mapped[str]
+    ("mixins", "Invoice", "reviewed_by"): (True, "String"),  # -> Mapped[Optional[str]]
+    ("mixins", "Invoice", "clinic_code"): (False, "String"),  # declared_attr returning Column
+    ("mixins", "Invoice", "total"): (False, "Numeric"),
+    ("mixins", "Invoice", "paid_at"): (True, "DateTime"),
+    ("mixins", "InsuranceInvoice", "policy_number"): (False, "String"),  # joined subclass
+    ("mixins", "InsuranceInvoice", "approved_at"): (True, "DateTime"),
+    ("mixins", "InsuranceInvoice", "created_by"): (False, "String"),  # inherited, parent table
+    ("partial_column", "Invoice", "number"): (False, "String"),  # partial(nullable=False)
+    ("partial_column", "Invoice", "issued_at"): (False, "DateTime"),
+    ("partial_column", "Invoice", "due_on"): (False, "Date"),
+    ("partial_column", "Invoice", "paid_at"): (True, "DateTime"),  # call-site nullable=True
+    ("partial_column", "Invoice", "memo"): (True, "Text"),
+    ("partial_column", "Payment", "invoice_id"): (False, "Integer"),
+    ("partial_column", "Payment", "received_at"): (False, "DateTime"),
+    ("partial_column", "Payment", "reference"): (True, "String"),  # plain sa.Column
+    ("json_models", "Patient", "profile"): (False, "JSON"),
+    ("json_models", "Patient", "preferences"): (True, "JSON"),
+    ("json_models", "Patient", "contact"): (False, "JSON"),  # MutableDict.as_mutable(JSON)
+    ("json_models", "Patient", "allergies"): (False, "JSON"),  # MutableList.as_mutable(JSON)
+    ("json_models", "Patient", "settings"): (True, "JSON"),  # project Mutable
+    ("json_models", "Invoice", "lines"): (False, "JSON"),
+    ("json_models", "Invoice", "snapshot"): (False, "PickleType"),
+    ("json_models", "Invoice", "extra"): (False, "JSONDocument"),  # TypeDecorator, impl JSON
+    ("json_pg_models", "Visit", "vitals"): (False, "JSONB"),
+    ("json_pg_models", "Visit", "history"): (True, "JSONB"),
+    ("json_pg_models", "Visit", "scores"): (False, "ARRAY"),
+    ("json_pg_models", "Visit", "labels"): (False, "HSTORE"),
+    ("json_pg_models", "Visit", "tracked_vitals"): (True, "JSONB"),
+    ("json_pg_models", "Visit", "tracked_labels"): (True, "HSTORE"),
+}
+
+
+def _needs(module_name):
+    """Skip the test when this SQLAlchemy cannot import the fixture module."""
+    reason = dbproof.skip_reason(module_name)
+    return pytest.mark.skipif(reason is not None, reason=reason or "")
+
+
+def _column_params(predicate, insertable_only=False):
+    """One param per distinct NOT NULL column of every SQLite fixture module that passes
+    ``predicate(model, column)``; one skipped param per module this SQLAlchemy cannot load."""
+    params = []
+    for module_name in dbproof.SQLITE_MODULES:
+        if dbproof.skip_reason(module_name):
+            skipped = pytest.param(None, None, None, id=module_name, marks=_needs(module_name))
+            params.append(skipped)
+            continue
+        module = dbproof.import_fixture(module_name)
+        for model, key, column in dbproof.iter_not_null_columns(module, insertable_only):
+            if predicate(model, column):
+                param_id = f"{module_name}.{model.__name__}.{key}"
+                params.append(pytest.param(model, key, column, id=param_id))
+    return params
+
+
+def _with_values(params, make_values):
+    """Expand each column param into one param per value of ``make_values(column)``."""
+    expanded = []
+    for param in params:
+        model, key, column = param.values
+        if column is None:
+            expanded.append(pytest.param(*param.values, None, id=param.id, marks=param.marks))
+            continue
+        for value in make_values(column):
+            expanded.append(pytest.param(model, key, column, value, id=f"{param.id}={value!r}"))
+    return expanded
+
+
+def _is_discriminator(model, column):
+    return sa.inspect(model).polymorphic_on is column
+
+
+def _is_always_truthy(model, column):
+    return dbproof.classify_truthiness(column) == dbproof.ALWAYS_TRUTHY
+
+
+def _is_can_be_falsy(model, column):
+    return (
+        dbproof.classify_truthiness(column) == dbproof.CAN_BE_FALSY
+        and not column.primary_key
+        and not _is_discriminator(model, column)
+    )
+
+
+def _is_decorated_datetime(model, column):
+    """A TypeDecorator that overrides process_result_value over a date/time type: unknown
+    statically (SEMANTICS.md section 2), like SQLModel's UTCDateTime."""
+    return dbproof.classify_truthiness(column) == dbproof.UNKNOWN and isinstance(
+        dbproof.impl_type(column.type), (sa.DateTime, sa.Date, sa.Time)
+    )
+
+
+@pytest.fixture
+def make_engine():
+    """Fresh in-memory SQLite databases holding one fixture module's tables."""
+    engines = []
+
+    def make(module):
+        engine = dbproof.create_sqlite_engine(module)
+        engines.append(engine)
+        return engine
+
+    yield make
+    for engine in engines:
+        engine.dispose()
+
+
+def _module_of(model):
+    return sys.modules[model.__module__]
+
+
+# ---------------------------------------------------------------------------
+# What the fixtures claim
+
+
+@pytest.mark.parametrize(
+    ("module_name", "model_name", "attr", "expected"),
+    [
+        pytest.param(*key, value, id=".".join(key), marks=_needs(key[0]))
+        for key, value in EXPECTED_COLUMNS.items()
+    ],
+)
+def test_fixture_column_nullability_and_type(module_name, model_name, attr, expected):
+    model = getattr(dbproof.import_fixture(module_name), model_name)
+    facts = dbproof.column_facts(model)[attr]
+    assert (facts.nullable, facts.type_name) == expected
+
+
+@pytest.mark.parametrize(
+    ("module_name", "model_name", "attr", "db_name"),
+    [
+        ("classic", "Visit", "notes", "visit_notes"),
+        ("classic", "Visit", "room", "room_code"),
+        pytest.param("mapped", "Visit", "code", "visit_code", marks=_needs("mapped")),
+    ],
+)
+def test_attribute_key_differs_from_column_name(module_name, model_name, attr, db_name):
+    model = getattr(dbproof.import_fixture(module_name), model_name)
+    assert dbproof.column_facts(model)[attr].name == db_name
+    assert db_name not in dbproof.column_facts(model)
+
+
+@_needs("mapped")
+@pytest.mark.parametrize(
+    ("model_name", "attr"), [("Patient", "name_length"), ("Visit", "duration_rank")]
+)
+def test_column_property_and_query_expression_are_not_columns(model_name, attr):
+    model = getattr(dbproof.import_fixture("mapped"), model_name)
+    assert attr in sa.inspect(model).attrs
+    assert attr not in dbproof.column_facts(model)
+
+
+@pytest.mark.parametrize(
+    "module_name",
+    [pytest.param(name, marks=_needs(name)) for name in dbproof.SQLITE_MODULES],
+)
+def test_created_schema_agrees_with_column_nullable(module_name, make_engine):
+    module = dbproof.import_fixture(module_name)
+    inspector = sa.inspect(make_engine(module))
+    metadata = dbproof.find_metadata(module)
+    assert metadata.tables, f"{module_name} defines no tables"
+    for table in metadata.tables.values():
+        reflected = {
+            column["name"]: column["nullable"] for column in inspector.get_columns(table.name)
+        }
+        declared = {column.name: bool(column.nullable) for column in table.columns}
+        assert reflected == declared, table.name
+
+
+# ---------------------------------------------------------------------------
+# NOT NULL columns refuse NULL
+
+
+@pytest.mark.parametrize(
+    ("model", "attr", "column"),
+    _column_params(lambda model, column: not dbproof.is_sqlite_rowid_alias(column)),
+)
+def test_not_null_column_refuses_null(model, attr, column, make_engine):
+    dbproof.assert_null_rejected(make_engine(_module_of(model)), column)
+
+
+@pytest.mark.filterwarnings("ignore:Column .* is marked as a member of the primary key")
+@pytest.mark.parametrize(
+    ("model", "attr", "column"),
+    _column_params(lambda model, column: dbproof.is_sqlite_rowid_alias(column)),
+)
+def test_sqlite_integer_primary_key_replaces_null_with_a_rowid(model, attr, column, make_engine):
+    # SQLite's INTEGER PRIMARY KEY is the rowid: NULL there means "generate one".
+    engine = make_engine(_module_of(model))
+    dbproof.insert_core_row(engine, column, None)
+    with engine.connect() as connection:
+        assert connection.execute(sa.select(column)).scalars().all() == [1]
+
+
+@pytest.mark.parametrize(
+    ("model", "attr", "column"),
+    _column_params(
+        lambda model, column: not (
+            column.primary_key
+            or dbproof.is_json_like(column)
+            or _is_discriminator(model, column)
+        ),
+        insertable_only=True,
+    ),
+)
+def test_setting_none_on_a_loaded_row_fails_at_flush(model, attr, column, make_engine):
+    # SEMANTICS.md section 3: on UPDATE, obj.col = None always raises, defaults or not.
+    engine = make_engine(_module_of(model))
+    identity = dbproof.store(engine, dbproof.build(model))
+    with orm.Session(engine) as session:
+        obj = session.get(model, identity)
+        assert getattr(obj, attr) is not None
+        setattr(obj, attr, None)
+        assert getattr(obj, attr) is None  # until the flush
+        with pytest.raises(exc.IntegrityError):
+            session.flush()
+
+
+# ---------------------------------------------------------------------------
+# Stored values: always truthy, or really falsy
+
+
+@pytest.mark.parametrize(
+    ("model", "attr", "column", "value"),
+    _with_values(_column_params(_is_always_truthy, insertable_only=True), dbproof.extreme_values),
+)
+def test_always_truthy_type_reads_truthy_at_extreme_values(model, attr, column, value, make_engine):
+    stored = dbproof.stored_value(make_engine(_module_of(model)), model, attr, value)
+    assert stored is not None
+    assert bool(stored) is True
+    assert stored == value
+
+
+@pytest.mark.parametrize(
+    ("model", "attr", "column", "value"),
+    _with_values(
+        _column_params(_is_decorated_datetime, insertable_only=True), dbproof.extreme_values
+    ),
+)
+def test_type_decorator_over_datetime_reads_truthy_at_extreme_values(
+    model, attr, column, value, make_engine
+):
+    # SQLModel maps ``datetime`` to UTCDateTime, a TypeDecorator with its own
+    # process_result_value: statically unknown, yet it returns aware datetimes.
+    stored = dbproof.stored_value(make_engine(_module_of(model)), model, attr, value)
+    assert isinstance(stored, datetime.datetime) and stored.tzinfo is not None
+    assert bool(stored) is True
+    assert stored == value
+
+
+FALSY_PARAMS = _column_params(_is_can_be_falsy, insertable_only=True)
+
+
+@pytest.mark.parametrize(("model", "attr", "column"), FALSY_PARAMS)
+def test_can_be_falsy_type_reads_falsy(model, attr, column, make_engine):
+    value = dbproof.falsy_value(column)
+    stored = dbproof.stored_value(make_engine(_module_of(model)), model, attr, value)
+    assert stored is not None
+    assert not stored
+    assert stored == value
+
+
+def test_falsy_proofs_cover_every_falsy_kind():
+    covered = set()
+    for param in FALSY_PARAMS:
+        column = param.values[2]
+        if column is not None:
+            value = dbproof.falsy_value(column)
+            covered.add(type(value).__name__)
+    expected = {"int", "str", "bool", "Decimal"}
+    if dbproof.SQLALCHEMY_2:
+        expected |= {"Priority", "Ward"}  # IntEnum 0 and (str, Enum) "" in mapped.py
+    assert expected <= covered
+
+
+@_needs("mapped")
+def test_plain_enum_members_are_truthy_but_mixed_in_ones_are_not():
+    mapped = dbproof.import_fixture("mapped")
+    classic = dbproof.import_fixture("classic")
+    assert all(bool(member) for member in [*mapped.Severity, *classic.VisitKind])
+    assert mapped.Severity.NONE.value == 0 and classic.VisitKind.WALK_IN.value == ""
+    assert not mapped.Priority.ROUTINE and not mapped.Ward.UNASSIGNED
+
+
+# ---------------------------------------------------------------------------
+# JSON NOT NULL still reads None (SEMANTICS.md section 4)
+
+
+@pytest.mark.parametrize(
+    ("model", "attr", "column"),
+    _column_params(lambda model, column: dbproof.is_json_like(column), insertable_only=True),
+)
+def test_json_not_null_column_reads_none_after_storing_none(model, attr, column, make_engine):
+    engine = make_engine(_module_of(model))
+    assert dbproof.stored_value(engine, model, attr, None) is None
+    # Stored as the JSON value null, so SQL "IS NULL" does not match the row.
+    with engine.connect() as connection:
+        count = connection.execute(
+            sa.select(sa.func.count()).select_from(column.table).where(column.is_(None))
+        ).scalar()
+    assert count == 0
+
+
+# ---------------------------------------------------------------------------
+# Objects that read None despite NOT NULL (SEMANTICS.md section 3)
+
+
+def test_orm_insert_leaves_none_out_so_a_default_fires(make_engine):
+    classic = dbproof.import_fixture("classic")
+    engine = make_engine(classic)
+    # created_at has only server_default=func.now()
+    stored = dbproof.stored_value(engine, classic.Visit, "created_at", None)
+    assert isinstance(stored, datetime.datetime)
+
+
+def test_orm_insert_of_none_without_default_fails(make_engine):
+    classic = dbproof.import_fixture("classic")
+    engine = make_engine(classic)
+    with pytest.raises(exc.IntegrityError):
+        dbproof.store(engine, dbproof.build(classic.Visit, started_at=None))
+
+
+@_needs("mapped")
+def test_pending_object_reads_none_until_flush_despite_defaults(make_engine):
+    mapped = dbproof.import_fixture("mapped")
+    engine = make_engine(mapped)
+    # visit_count, is_active and external_id have Python defaults; they are not passed.
+    patient = mapped.Patient(
+        name="Ada",
+        legacy_ref="12345678-1234-5678-1234-567812345678",
+        born_on=datetime.date(1990, 1, 1),
+        balance=decimal.Decimal("0"),
+        profile={},
+    )
+    with orm.Session(engine) as session:
+        session.add(patient)
+        assert patient.id is None
+        assert patient.visit_count is None
+        assert patient.is_active is None
+        assert patient.external_id is None
+        session.flush()
+        assert patient.id is not None
+        assert patient.visit_count == 0 and patient.is_active is True
+        assert patient.external_id is not None
+
+
+@_needs("mapped")
+def test_query_expression_reads_none_on_a_loaded_row(make_engine):
+    mapped = dbproof.import_fixture("mapped")
+    engine = make_engine(mapped)
+    patient_id = dbproof.store(engine, dbproof.build(mapped.Patient))[0]
+    identity = dbproof.store(engine, dbproof.build(mapped.Visit, patient_id=patient_id))
+    with orm.Session(engine) as session:
+        assert session.get(mapped.Visit, identity).duration_rank is None
+    with orm.Session(engine) as session:
+        rank = orm.with_expression(mapped.Visit.duration_rank, sa.literal(7))
+        visit = session.scalars(sa.select(mapped.Visit).options(rank)).one()
+        assert visit.duration_rank == 7
+
+
+@_needs("mixins")
+@pytest.mark.parametrize("model_name", ["Staff", "Nurse"])
+def test_single_table_sibling_fails_on_a_subclass_not_null_column(model_name, make_engine):
+    # Doctor.licensed_on is NOT NULL in the shared staff table: trust it as declared.
+    mixins = dbproof.import_fixture("mixins")
+    model = getattr(mixins, model_name)
+    assert not dbproof.is_insertable(model)
+    with pytest.raises(exc.IntegrityError, match="licensed_on"):
+        dbproof.store(make_engine(mixins), dbproof.build(model))
+
+
+def test_flask_query_loads_not_null_columns(tmp_path):
+    flask = pytest.importorskip("flask")
+    flask_models = dbproof.import_fixture("flask_models")
+    db = flask_models.db
+    app = flask.Flask(__name__)
+    app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{tmp_path / 'flask.db'}"
+    db.init_app(app)
+    with app.app_context():
+        db.create_all()
+        doctor = dbproof.build(flask_models.Doctor)
+        db.session.add(doctor)
+        db.session.flush()
+        db.session.add(dbproof.build(flask_models.Appointment, doctor_id=doctor.id, room=None))
+        db.session.commit()
+        db.session.remove()
+        appointment = flask_models.Appointment.query.one()
+        assert appointment.room == "A1"  # None left out of the INSERT: server_default fired
+        assert appointment.starts_at and appointment.status
+        assert appointment.doctor.on_call is True
+        db.session.remove()
+        db.drop_all()
