@@ -6,8 +6,10 @@ each rule call is guarded, so one unreadable guard costs one finding, not the ru
 from __future__ import annotations
 
 import ast
+import bisect
 import dataclasses
-from typing import Any, Iterator, Optional
+import re
+from typing import Iterator, Optional
 
 from flake8_dbconstraints.file_models import FileModels
 from flake8_dbconstraints.receivers import Receiver, ReceiverResolver, is_written
@@ -33,9 +35,46 @@ class ColumnUse:
     receiver_text: str
 
 
+# Text that any guard or in-place change must contain: a None comparison, an
+# attribute chain standing alone as a test, an ``or``, a subscript assignment,
+# ``del`` or a mutating method call. Statements without such text are not walked:
+# walking every expression node costs as much as pyflakes' whole pass. Each pattern
+# starts with literal text so that the regex engine scans fast (measured on indico:
+# 0.4 s for all four against 5.3 s for one combined pattern).
+CANDIDATE_PATTERNS = (
+    re.compile(r"None"),  # narrowed by NONE_BEFORE / NONE_AFTER below
+    re.compile(r"(?:if|while|not) +\(?[A-Za-z_][\w.]*\.\w+ *(?:[:)\]},#]|or\b|and\b|else\b|for\b|if\b|$)", re.M),
+    re.compile(r" or\b"),
+    re.compile(r"\] *[-+*/%&|^@<>]{0,2}=(?!=)|del |\.(?:update|setdefault|pop|popitem|clear|append|extend|insert|remove"
+               r"|sort|reverse)\("),
+)
+NONE_BEFORE = re.compile(r"(?:\bis(?: +not)?|[!=]=) *$")
+NONE_AFTER = re.compile(r" *(?:is\b|[!=]=)")
+NESTED_BODIES = ("body", "orelse", "finalbody", "handlers", "cases")
+
+
+def candidate_lines(source: str) -> list[int]:
+    """Sorted line numbers touched by text that may hold a guard."""
+    starts = [0]
+    starts.extend(match.end() for match in re.finditer("\n", source))
+    lines: set[int] = set()
+    for pattern in CANDIDATE_PATTERNS:
+        for match in pattern.finditer(source):
+            start, end = match.span()
+            if pattern is CANDIDATE_PATTERNS[0] and not (
+                NONE_BEFORE.search(source, max(0, start - 8), start) or NONE_AFTER.match(source, end, end + 8)
+            ):
+                continue
+            first = bisect.bisect_right(starts, start)
+            last = bisect.bisect_right(starts, max(start, end - 1))
+            lines.update(range(first, last + 1))
+    return sorted(lines)
+
+
 class FileChecker:
-    def __init__(self, tree: ast.AST, file_models: FileModels, rules: list) -> None:
+    def __init__(self, tree: ast.AST, file_models: FileModels, rules: list, source: str) -> None:
         self.tree = tree
+        self.candidates = candidate_lines(source)
         self.file_models = file_models
         self.receivers = ReceiverResolver(file_models)
         self.rules_by_type: dict[type, list] = {}
@@ -44,32 +83,45 @@ class FileChecker:
                 self.rules_by_type.setdefault(node_type, []).append(rule)
 
     def run(self) -> Iterator[Finding]:
-        module_scope = Scope(self.tree, None)
-        stack: list[tuple[ast.AST, Scope]] = [(self.tree, module_scope)]
+        """Walk statements, tracking scopes; walk the expressions of candidate ones."""
+        if not self.candidates:
+            return
+        module_scope = self.file_models.scope
+        statements: list[tuple[ast.stmt, Scope]] = [(node, module_scope) for node in reversed(self.tree.body)]
+        while statements:
+            statement, scope = statements.pop()
+            if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                class_node = scope.node if isinstance(scope.node, ast.ClassDef) else None
+                inner = Scope(statement, scope, class_node if not isinstance(statement, ast.ClassDef) else None)
+                statements.extend((child, inner) for child in reversed(statement.body))
+                continue
+            nested = [child for field in NESTED_BODIES for child in getattr(statement, field, ())]
+            header_end = nested[0].lineno - 1 if nested else statement.end_lineno
+            if self._is_candidate(statement.lineno, max(statement.lineno, header_end or statement.lineno)):
+                yield from self._check_expressions(statement, scope)
+            for child in reversed(nested):
+                if isinstance(child, ast.stmt):
+                    statements.append((child, scope))
+                else:  # except handlers and match cases hold statements
+                    statements.extend((grandchild, scope) for grandchild in reversed(child.body))
+
+    def _is_candidate(self, first: int, last: int) -> bool:
+        index = bisect.bisect_left(self.candidates, first)
+        return index < len(self.candidates) and self.candidates[index] <= last
+
+    def _check_expressions(self, statement: ast.stmt, scope: Scope) -> Iterator[Finding]:
+        """The statement and its own expressions (not its nested statements)."""
+        stack: list[tuple[ast.AST, Scope]] = [(statement, scope)]
         while stack:
-            node, scope = stack.pop()
+            node, node_scope = stack.pop()
             for rule in self.rules_by_type.get(type(node), ()):
                 with guarded(f"{rule.CODE.code} at line {getattr(node, 'lineno', '?')}"):
-                    yield from list(rule.check(node, scope, self))
-            stack.extend(reversed(list(self._children(node, scope))))
+                    yield from list(rule.check(node, node_scope, self))
+            stack.extend(reversed(list(self._children(node, node_scope))))
 
     def _children(self, node: ast.AST, scope: Scope) -> Iterator[tuple[ast.AST, Scope]]:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            for child in [*node.decorator_list, *node.args.defaults, *node.args.kw_defaults]:
-                if child is not None:
-                    yield child, scope
-            class_node = scope.node if isinstance(scope.node, ast.ClassDef) else None
-            inner = Scope(node, scope, class_node)
-            for statement in node.body:
-                yield statement, inner
-        elif isinstance(node, ast.Lambda):
+        if isinstance(node, ast.Lambda):
             yield node.body, Scope(node, scope)
-        elif isinstance(node, ast.ClassDef):
-            for child in [*node.decorator_list, *node.bases, *node.keywords]:
-                yield child, scope
-            inner = Scope(node, scope)
-            for statement in node.body:
-                yield statement, inner
         elif isinstance(node, COMPREHENSIONS):
             inner = Scope(node, scope)
             for child in ast.iter_child_nodes(node):
@@ -78,7 +130,8 @@ class FileChecker:
             return  # an assert states an invariant; it is not a guard
         else:
             for child in ast.iter_child_nodes(node):
-                yield child, scope
+                if not isinstance(child, (ast.stmt, ast.excepthandler)) and type(child).__name__ != "match_case":
+                    yield child, scope
 
     # -- what rules ask ------------------------------------------------------------------
     def column_of(self, attribute: ast.expr, scope: Scope) -> Optional[ColumnUse]:

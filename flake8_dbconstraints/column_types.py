@@ -8,13 +8,15 @@ keywords written in the model (so the installed SQLAlchemy's defaults apply, e.g
 """
 from __future__ import annotations
 
+import ast
 import dataclasses
 import datetime
 import importlib
 import uuid
 from typing import Any, Optional
 
-from flake8_dbconstraints.names import External, NameResolver, Value, import_sqlalchemy_object
+from flake8_dbconstraints.names import ClassRef, External, NameResolver, import_sqlalchemy_object
+from flake8_dbconstraints.scopes import Scope
 
 # Standard-library modules whose classes may appear in ``Mapped[...]``; importing
 # them runs no project code.
@@ -40,6 +42,37 @@ UNKNOWN = TypeFacts("unknown type")
 FOREIGN_KEY = TypeFacts("foreign key", may_read_none=False)
 
 
+def class_body_names(node: ast.ClassDef) -> set:
+    """Names a class body defines (assignments, annotations, functions, classes)."""
+    names = set()
+    for statement in node.body:
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(statement.name)
+        elif isinstance(statement, ast.Assign):
+            names.update(t.id for t in statement.targets if isinstance(t, ast.Name))
+        elif isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
+            names.add(statement.target.id)
+    return names
+
+
+def class_assignment(node: ast.ClassDef, name: str) -> Optional[ast.expr]:
+    """The value of ``name = value`` in a class body (the last one), or None."""
+    value = None
+    for statement in node.body:
+        if isinstance(statement, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == name for t in statement.targets
+        ):
+            value = statement.value
+        elif (
+            isinstance(statement, ast.AnnAssign)
+            and isinstance(statement.target, ast.Name)
+            and statement.target.id == name
+            and statement.value is not None
+        ):
+            value = statement.value
+    return value
+
+
 class TypeClassifier:
     def __init__(self, resolver: NameResolver, truthy_types=(), json_types=()) -> None:
         self.resolver = resolver
@@ -47,32 +80,28 @@ class TypeClassifier:
         self.json_types = frozenset(json_types)
 
     # -- type expressions (``DateTime``, ``sa.JSON()``, ``MutableDict.as_mutable(JSON)``) --
-    def classify_expr(self, node: Any, depth: int = 0) -> TypeFacts:
-        from astroid import nodes
-
+    def classify_expr(self, node: ast.expr, scope: Scope, depth: int = 0) -> TypeFacts:
         if depth > 8:
             return UNKNOWN
         args: list = []
         keywords: dict = {}
         target_node = node
-        if isinstance(node, nodes.Call):
+        if isinstance(node, ast.Call):
             func = node.func
-            if isinstance(func, nodes.Attribute) and func.attrname == "as_mutable":
-                if node.args and self.is_mutable_class(self.resolver.resolve_expr(func.expr)):
-                    inner = self.classify_expr(node.args[0], depth + 1)
+            if isinstance(func, ast.Attribute) and func.attr == "as_mutable":
+                if node.args and self.is_mutable_class(self.resolver.resolve_expr(func.value, scope)):
+                    inner = self.classify_expr(node.args[0], scope, depth + 1)
                     if inner.mutable:
                         return dataclasses.replace(inner, mutable="tracked")
                     return inner
                 return UNKNOWN
             target_node = func
             args = list(node.args)
-            keywords = {kw.arg: kw.value for kw in node.keywords or () if kw.arg}
-        ref = self.resolver.resolve_expr(target_node)
-        return self.classify_ref(ref, args, keywords, depth)
+            keywords = {kw.arg: kw.value for kw in node.keywords if kw.arg}
+        ref = self.resolver.resolve_expr(target_node, scope)
+        return self.classify_ref(ref, scope, args, keywords, depth)
 
-    def classify_ref(self, ref: Any, args=(), keywords=None, depth: int = 0) -> TypeFacts:
-        from astroid import nodes
-
+    def classify_ref(self, ref: Any, scope: Scope, args=(), keywords=None, depth: int = 0) -> TypeFacts:
         keywords = keywords or {}
         if isinstance(ref, External):
             configured = self._configured(ref.dotted)
@@ -80,10 +109,10 @@ class TypeClassifier:
                 return configured
             obj = import_sqlalchemy_object(ref.dotted)
             if isinstance(obj, type) and _is_type_engine(obj):
-                return self.classify_sqlalchemy_class(obj, args, keywords)
+                return self.classify_sqlalchemy_class(obj, scope, args, keywords)
             return UNKNOWN
-        if isinstance(ref, nodes.ClassDef):
-            configured = self._configured(ref.qname())
+        if isinstance(ref, ClassRef):
+            configured = self._configured(ref.qname)
             if configured is not None:
                 return configured
             return self.classify_project_type(ref, depth)
@@ -97,7 +126,8 @@ class TypeClassifier:
             return TypeFacts(label, mutable="untracked", container="dict")
         return None
 
-    def classify_sqlalchemy_class(self, cls: type, args=(), keywords=None) -> TypeFacts:
+    def classify_sqlalchemy_class(self, cls: type, scope: Optional[Scope] = None, args=(),
+                                  keywords=None) -> TypeFacts:
         from sqlalchemy import types
 
         label = cls.__name__
@@ -111,45 +141,40 @@ class TypeClassifier:
         if hstore is not None and issubclass(cls, hstore):
             return TypeFacts(label, may_read_none=False, mutable="untracked", container="dict")
         if issubclass(cls, types.Enum):
-            return self._classify_enum(args)
+            return self._classify_enum(args, scope)
         if issubclass(cls, (types.UserDefinedType, types.NullType)):
             return UNKNOWN
         instance = _instantiate(cls, keywords or {})
         return classify_python_type(label, _python_type(instance))
 
-    def _classify_enum(self, args) -> TypeFacts:
-        from astroid import nodes
-
-        if len(args) == 1 and not isinstance(args[0], nodes.Const):
-            ref = self.resolver.resolve_expr(args[0])
-            if isinstance(ref, nodes.ClassDef):
+    def _classify_enum(self, args, scope: Optional[Scope]) -> TypeFacts:
+        if len(args) == 1 and not isinstance(args[0], ast.Constant) and scope is not None:
+            ref = self.resolver.resolve_expr(args[0], scope)
+            if isinstance(ref, ClassRef):
                 return self.classify_enum_class(ref)
-            return TypeFacts("Enum", may_read_none=False) if ref is not None else UNKNOWN
-        if args and all(isinstance(arg, nodes.Const) and isinstance(arg.value, str) for arg in args):
+            return UNKNOWN
+        if args and all(isinstance(arg, ast.Constant) and isinstance(arg.value, str) for arg in args):
             # String enums may hold "" (SEMANTICS 2): never always truthy.
             return TypeFacts("Enum", may_read_none=False)
         return UNKNOWN
 
-    def classify_enum_class(self, classdef: Any) -> TypeFacts:
+    def classify_enum_class(self, cls: ClassRef) -> TypeFacts:
         """``Enum(PyEnum)`` or ``Mapped[PyEnum]``: truthy only for a plain ``Enum`` class."""
-        label = f"Enum({classdef.name})"
-        kind = self.enum_kind(classdef)
+        kind = self.enum_kind(cls)
         if kind is None:
             return UNKNOWN
-        return TypeFacts(label, always_truthy=(kind == "plain"), may_read_none=False)
+        return TypeFacts(f"Enum({cls.name})", always_truthy=(kind == "plain"), may_read_none=False)
 
-    def enum_kind(self, classdef: Any) -> Optional[str]:
+    def enum_kind(self, cls: ClassRef) -> Optional[str]:
         """"plain" for an Enum without mixins or ``__bool__``/``__len__``, "mixed" for
         other enums, None if it is not (known to be) an enum."""
-        from astroid import nodes
-
         is_enum = False
         plain = True
-        for cls_node in [classdef, *self._project_bases(classdef)]:
-            if "__bool__" in cls_node.locals or "__len__" in cls_node.locals:
+        for class_ref in [cls, *self._project_bases(cls)]:
+            if {"__bool__", "__len__"} & class_body_names(class_ref.node):
                 plain = False
-        for ref in self.resolver.iter_base_refs(classdef):
-            if isinstance(ref, nodes.ClassDef):
+        for ref in self.resolver.iter_base_refs(cls):
+            if isinstance(ref, ClassRef):
                 continue
             if not isinstance(ref, External):
                 return None
@@ -164,68 +189,57 @@ class TypeClassifier:
             return None
         return "plain" if plain else "mixed"
 
-    def _project_bases(self, classdef: Any) -> list:
-        from astroid import nodes
+    def _project_bases(self, cls: ClassRef) -> list:
+        return [ref for ref in self.resolver.iter_base_refs(cls) if isinstance(ref, ClassRef)]
 
-        return [ref for ref in self.resolver.iter_base_refs(classdef) if isinstance(ref, nodes.ClassDef)]
-
-    def classify_project_type(self, classdef: Any, depth: int) -> TypeFacts:
-        """A project's own ``TypeDecorator`` (or subclass of a SQLAlchemy type)."""
-        from astroid import nodes
-
-        chain = [classdef, *self._project_bases(classdef)]
+    def classify_project_type(self, cls: ClassRef, depth: int) -> TypeFacts:
+        """A project's own ``TypeDecorator`` (or subclass of a SQLAlchemy type), or enum."""
+        chain = [cls, *self._project_bases(cls)]
         overrides_results = any(
-            "process_result_value" in cls_node.locals or "result_processor" in cls_node.locals
-            for cls_node in chain
+            {"process_result_value", "result_processor"} & class_body_names(ref.node) for ref in chain
         )
         sqlalchemy_bases = []
-        for ref in self.resolver.iter_base_refs(classdef):
+        for ref in self.resolver.iter_base_refs(cls):
             if isinstance(ref, External):
                 obj = import_sqlalchemy_object(ref.dotted)
                 if isinstance(obj, type) and _is_type_engine(obj):
                     sqlalchemy_bases.append(obj)
         if not sqlalchemy_bases:
-            kind = self.enum_kind(classdef)
-            return self.classify_enum_class(classdef) if kind else UNKNOWN
+            return self.classify_enum_class(cls)
         from sqlalchemy import types
 
         base = sqlalchemy_bases[0]
-        if issubclass(base, types.TypeDecorator) and base is types.TypeDecorator:
-            impl = None
-            for cls_node in chain:
-                if "impl" in cls_node.locals:
-                    assigned = cls_node.locals["impl"][0]
-                    if isinstance(assigned, nodes.AssignName) and isinstance(assigned.parent, nodes.Assign):
-                        impl = assigned.parent.value
+        if base is types.TypeDecorator:
+            facts = UNKNOWN
+            for ref in chain:
+                impl = class_assignment(ref.node, "impl")
+                if impl is not None:
+                    facts = self.classify_expr(impl, ref.module.scope, depth + 1)
                     break
-            facts = self.classify_expr(impl, depth + 1) if impl is not None else UNKNOWN
         else:
             facts = self.classify_sqlalchemy_class(base)
-        label = classdef.name
         if overrides_results:
             # process_result_value may return anything, None included (SEMANTICS 2);
             # only the in-place mutation facts of the impl survive.
-            return TypeFacts(label, mutable=facts.mutable, container=facts.container)
-        return dataclasses.replace(facts, label=label)
+            return TypeFacts(cls.name, mutable=facts.mutable, container=facts.container)
+        return dataclasses.replace(facts, label=cls.name)
 
     def is_mutable_class(self, ref: Any) -> bool:
         """Is this ``sqlalchemy.ext.mutable.Mutable`` or a subclass of it (any name)?"""
-        from astroid import nodes
-
         mutable = import_sqlalchemy_object("sqlalchemy.ext.mutable.Mutable")
         if isinstance(ref, External):
             obj = import_sqlalchemy_object(ref.dotted)
-            return isinstance(obj, type) and mutable is not None and issubclass(obj, mutable)
-        if isinstance(ref, nodes.ClassDef):
-            return any(self.is_mutable_class(base) for base in self.resolver.iter_base_refs(ref)
-                       if isinstance(base, External))
+            return isinstance(obj, type) and issubclass(obj, mutable)
+        if isinstance(ref, ClassRef):
+            return any(
+                self.is_mutable_class(base) for base in self.resolver.iter_base_refs(ref)
+                if isinstance(base, External)
+            )
         return False
 
     # -- Python types (``Mapped[datetime]``, SQLModel ``x: date``) -------------------
     def classify_python_ref(self, ref: Any) -> TypeFacts:
-        from astroid import nodes
-
-        if isinstance(ref, nodes.ClassDef):
+        if isinstance(ref, ClassRef):
             return self.classify_enum_class(ref)
         if not isinstance(ref, External):
             return UNKNOWN
@@ -263,12 +277,10 @@ def _is_type_engine(cls: type) -> bool:
 
 
 def _literal_keywords(keywords: dict) -> dict:
-    from astroid import nodes
-
     return {
         key: value.value
         for key, value in keywords.items()
-        if isinstance(value, nodes.Const) and isinstance(value.value, (bool, int, str))
+        if isinstance(value, ast.Constant) and isinstance(value.value, (bool, int, str))
     }
 
 
@@ -290,4 +302,3 @@ def _python_type(instance: Any) -> Any:
         return None
 
 
-__all__ = ["TypeFacts", "TypeClassifier", "UNKNOWN", "FOREIGN_KEY", "Value"]

@@ -11,8 +11,10 @@ import ast
 import dataclasses
 from typing import Any, Iterator, Optional
 
-from flake8_dbconstraints.names import External, NameResolver, Value, import_sqlalchemy_object
+from flake8_dbconstraints.names import ClassRef, External, NameResolver, Value, import_sqlalchemy_object
+from flake8_dbconstraints.names import is_sqlalchemy as _is_sa
 from flake8_dbconstraints.nullability import UNKNOWN_VALUE, NullabilityFacts
+from flake8_dbconstraints.scopes import Scope
 
 MAPPED_ANNOTATIONS = frozenset({"Mapped"})
 OPTIONAL_NAMES = frozenset({"Optional"})
@@ -27,34 +29,25 @@ class ColumnDeclaration:
     db_name: str
     line: int
     nullability: NullabilityFacts
-    type_node: Any  # astroid expression of an explicit type, or None
+    type_node: Any  # the explicit type expression, or None
     annotation: Optional[ast.expr]  # the X of Mapped[X] (stdlib node), or None
     annotation_text: str  # "Mapped[X]" as written, for messages
     foreign_key_only: bool
-    context: Any  # astroid node in whose scope names of the annotation resolve
+    scope: Scope  # where names of the type and annotation resolve
+    path: str
 
 
 @dataclasses.dataclass(frozen=True)
 class RelationshipDeclaration:
     key: str
     line: int
-    target: Any  # a class name (str) or an astroid expression
-    context: Any
+    target: Any  # a class name (str) or an expression
+    scope: Scope
 
 
 @dataclasses.dataclass(frozen=True)
 class OtherDeclaration:
     key: str
-
-
-def _is_sa(dotted: Optional[str], *candidates: str) -> bool:
-    """Does ``dotted`` name the same SQLAlchemy object as one of ``candidates``?"""
-    if not dotted:
-        return False
-    obj = import_sqlalchemy_object(dotted)
-    if obj is None:
-        return False
-    return any(import_sqlalchemy_object(candidate) is obj for candidate in candidates)
 
 
 def is_column_function(dotted: Optional[str]) -> Optional[str]:
@@ -74,13 +67,9 @@ def is_relationship_function(dotted: Optional[str]) -> bool:
     )
 
 
-def parse_annotation(node: Any) -> Optional[ast.expr]:
-    """An astroid annotation as a stdlib expression (string annotations unquoted)."""
-    try:
-        tree = ast.parse(node.as_string(), mode="eval").body
-    except SyntaxError:
-        return None
-    return _unquote(tree)
+def parse_annotation(node: Optional[ast.expr]) -> Optional[ast.expr]:
+    """An annotation with string annotations unquoted."""
+    return _unquote(node)
 
 
 def _unquote(node: Optional[ast.expr]) -> Optional[ast.expr]:
@@ -167,13 +156,11 @@ def _annotated_nullable(meta: ast.expr) -> Optional[bool]:
     return None
 
 
-def literal(node: Any) -> object:
+def literal(node: Optional[ast.expr]) -> object:
     """A keyword's literal value, None when absent, UNKNOWN_VALUE when not a literal."""
-    from astroid import nodes
-
     if node is None:
         return None
-    if isinstance(node, nodes.Const) and isinstance(node.value, bool):
+    if isinstance(node, ast.Constant) and isinstance(node.value, bool):
         return node.value
     return UNKNOWN_VALUE
 
@@ -184,147 +171,136 @@ class DeclarationReader:
     def __init__(self, resolver: NameResolver) -> None:
         self.resolver = resolver
 
-    def read_class(self, classdef: Any, sqlmodel: bool) -> Iterator[Any]:
-        from astroid import nodes
-
-        primary_key_names = self._primary_key_constraint_names(classdef)
-        for statement in classdef.body:
-            if isinstance(statement, nodes.Assign):
-                if len(statement.targets) == 1 and isinstance(statement.targets[0], nodes.AssignName):
-                    key = statement.targets[0].name
-                    yield self._read_value(key, statement.value, None, statement, primary_key_names, sqlmodel)
-            elif isinstance(statement, nodes.AnnAssign):
-                if isinstance(statement.target, nodes.AssignName):
-                    key = statement.target.name
+    def read_class(self, cls: ClassRef, sqlmodel: bool) -> Iterator[Any]:
+        scope = cls.module.scope
+        context = _Context(scope, cls.module.path, self._primary_key_constraint_names(cls), sqlmodel)
+        for statement in cls.node.body:
+            if isinstance(statement, ast.Assign):
+                if len(statement.targets) == 1 and isinstance(statement.targets[0], ast.Name):
+                    yield self._read_value(statement.targets[0].id, statement.value, None, statement, context)
+            elif isinstance(statement, ast.AnnAssign):
+                if isinstance(statement.target, ast.Name):
                     yield self._read_value(
-                        key, statement.value, statement.annotation, statement, primary_key_names, sqlmodel
+                        statement.target.id, statement.value, statement.annotation, statement, context
                     )
-            elif isinstance(statement, (nodes.FunctionDef, nodes.AsyncFunctionDef)):
-                yield self._read_function(statement, primary_key_names)
+            elif isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                yield self._read_function(statement, context)
 
-    def _primary_key_constraint_names(self, classdef: Any) -> frozenset:
+    def _primary_key_constraint_names(self, cls: ClassRef) -> frozenset:
         """Column names in ``PrimaryKeyConstraint("a", "b")`` of ``__table_args__``."""
-        from astroid import nodes
-
         names: set = set()
-        for assigned in classdef.locals.get("__table_args__", ()):
-            parent = assigned.parent
-            if not isinstance(parent, nodes.Assign):
+        for statement in cls.node.body:
+            if not (
+                isinstance(statement, ast.Assign)
+                and any(isinstance(t, ast.Name) and t.id == "__table_args__" for t in statement.targets)
+            ):
                 continue
-            for call in parent.value.nodes_of_class(nodes.Call):
-                qualified = self.resolver.qualify(call.func)
-                if _is_sa(qualified, "sqlalchemy.PrimaryKeyConstraint"):
-                    for arg in call.args:
-                        if isinstance(arg, nodes.Const) and isinstance(arg.value, str):
-                            names.add(arg.value)
+            for call in ast.walk(statement.value):
+                if isinstance(call, ast.Call) and _is_sa(
+                    self.resolver.qualify(call.func, cls.module.scope), "sqlalchemy.PrimaryKeyConstraint"
+                ):
+                    names.update(
+                        arg.value for arg in call.args
+                        if isinstance(arg, ast.Constant) and isinstance(arg.value, str)
+                    )
         return frozenset(names)
 
-    def _read_function(self, function: Any, primary_key_names: frozenset) -> Any:
+    def _read_function(self, function: Any, context: "_Context") -> Any:
         """``@declared_attr`` columns; any other function shadows the key."""
-        from astroid import nodes
-
-        decorators = function.decorators.nodes if function.decorators else []
+        decorators = function.decorator_list
         if len(decorators) == 1 and _is_sa(
-            self.resolver.qualify(decorators[0]),
+            self.resolver.qualify(decorators[0], context.scope),
             "sqlalchemy.orm.declared_attr",
             "sqlalchemy.ext.declarative.declared_attr",
         ):
-            returns = [node for node in function.nodes_of_class(nodes.Return) if node.value is not None]
+            returns = [node for node in _own_nodes(function) if isinstance(node, ast.Return) and node.value]
             if len(returns) == 1:
-                declaration = self._read_value(
-                    function.name, returns[0].value, function.returns, returns[0], primary_key_names, False
-                )
+                declaration = self._read_value(function.name, returns[0].value, function.returns,
+                                               returns[0], context)
                 if not isinstance(declaration, OtherDeclaration):
                     return declaration
         return OtherDeclaration(function.name)
 
-    def _read_value(self, key: str, value: Any, annotation: Any, statement: Any,
-                    primary_key_names: frozenset, sqlmodel: bool) -> Any:
-        from astroid import nodes
-
-        parsed_annotation = parse_annotation(annotation) if annotation is not None else None
-        if parsed_annotation is not None and _last_name(
-            parsed_annotation.value if isinstance(parsed_annotation, ast.Subscript) else parsed_annotation
-        ) in CLASS_VAR_NAMES:
+    def _read_value(self, key: str, value: Optional[ast.expr], annotation: Optional[ast.expr],
+                    statement: ast.AST, context: "_Context") -> Any:
+        parsed_annotation = parse_annotation(annotation)
+        head = parsed_annotation.value if isinstance(parsed_annotation, ast.Subscript) else parsed_annotation
+        if parsed_annotation is not None and _last_name(head) in CLASS_VAR_NAMES:
             return OtherDeclaration(key)
         is_mapped, inner = unwrap_mapped(parsed_annotation)
-        annotation_text = annotation.as_string() if annotation is not None else ""
-        if isinstance(value, nodes.Call):
-            value = self._unwrap_deferred(value)
-        if value is None or not isinstance(value, nodes.Call):
-            if value is None and (is_mapped or (sqlmodel and parsed_annotation is not None)):
-                return self._annotation_only(key, statement, is_mapped, inner, parsed_annotation,
-                                             annotation_text, primary_key_names, sqlmodel)
-            if sqlmodel and parsed_annotation is not None and not key.startswith("_"):
-                # ``x: X = literal`` in a SQLModel table is a column with a default.
-                return self._annotation_only(key, statement, False, None, parsed_annotation,
-                                             annotation_text, primary_key_names, sqlmodel)
+        annotation_text = _source(annotation)
+        if isinstance(value, ast.Call):
+            value = self._unwrap_deferred(value, context.scope)
+        if not isinstance(value, ast.Call):
+            if value is None and is_mapped:
+                return self._annotation_only(key, statement, True, inner, annotation_text, context)
+            if context.sqlmodel and parsed_annotation is not None and not key.startswith("_"):
+                # ``x: X`` and ``x: X = literal`` in a SQLModel table are columns.
+                return self._annotation_only(key, statement, False, parsed_annotation, annotation_text,
+                                             context)
             return OtherDeclaration(key)
-        target = self.resolver.resolve_expr(value.func)
+        target = self.resolver.resolve_expr(value.func, context.scope)
         style, partial_defaults = self._column_style(target)
         if style is None:
             qualified = target.dotted if isinstance(target, External) else None
             if is_relationship_function(qualified):
-                return self._read_relationship(key, value, inner, statement)
+                return self._read_relationship(key, value, inner, statement, context)
             return OtherDeclaration(key)
-        keywords = {kw.arg: kw.value for kw in value.keywords or () if kw.arg}
+        keywords = {kw.arg: kw.value for kw in value.keywords if kw.arg}
         if style == "sqlmodel":
-            return self._read_sqlmodel_field(key, value, keywords, statement, parsed_annotation,
-                                             annotation_text, primary_key_names)
+            return self._read_sqlmodel_field(key, keywords, statement, parsed_annotation,
+                                             annotation_text, context)
         return self._read_column_call(key, value, keywords, style, partial_defaults, statement,
-                                      inner if is_mapped else None, is_mapped, annotation_text,
-                                      primary_key_names)
+                                      inner if is_mapped else None, is_mapped, annotation_text, context)
 
-    def _unwrap_deferred(self, call: Any) -> Any:
+    def _unwrap_deferred(self, call: ast.Call, scope: Scope) -> ast.expr:
         """``deferred(Column(...))`` is still a column."""
-        qualified = self.resolver.qualify(call.func)
-        if _is_sa(qualified, "sqlalchemy.orm.deferred") and len(call.args) == 1:
+        if len(call.args) == 1 and _is_sa(self.resolver.qualify(call.func, scope), "sqlalchemy.orm.deferred"):
             return call.args[0]
         return call
 
-    def _column_style(self, target: Any) -> tuple[Optional[str], dict]:
+    def _column_style(self, target: Any, depth: int = 0) -> tuple[Optional[str], dict]:
         """Column / mapped_column / Field, or a functools.partial of one of them."""
-        from astroid import nodes
-
         if isinstance(target, External):
             return is_column_function(target.dotted), {}
-        if isinstance(target, Value) and isinstance(target.node, nodes.Call):
+        if isinstance(target, Value) and isinstance(target.node, ast.Call) and depth < 8:
             partial = target.node
-            qualified = self.resolver.qualify(partial.func)
-            if qualified in ("functools.partial",) and partial.args:
-                inner_style, inner_defaults = self._column_style(self.resolver.resolve_expr(partial.args[0]))
+            scope = target.module.scope
+            if self.resolver.qualify(partial.func, scope) == "functools.partial" and partial.args:
+                inner_style, inner_defaults = self._column_style(
+                    self.resolver.resolve_expr(partial.args[0], scope), depth + 1
+                )
                 if inner_style is not None:
                     defaults = dict(inner_defaults)
-                    defaults.update({kw.arg: kw.value for kw in partial.keywords or () if kw.arg})
+                    defaults.update({kw.arg: kw.value for kw in partial.keywords if kw.arg})
                     return inner_style, defaults
         return None, {}
 
     def _read_column_call(self, key, call, keywords, style, partial_defaults, statement,
-                          annotation_inner, is_mapped, annotation_text, primary_key_names):
-        from astroid import nodes
-
+                          annotation_inner, is_mapped, annotation_text, context):
         args = list(call.args)
         db_name = key
-        if args and isinstance(args[0], nodes.Const) and isinstance(args[0].value, str):
+        if args and isinstance(args[0], ast.Constant) and isinstance(args[0].value, str):
             db_name = args.pop(0).value
         type_node = keywords.get("type_")
         foreign_key = False
         for arg in args:
-            if isinstance(arg, nodes.Call) and self._is_schema_item(arg.func):
-                foreign_key = foreign_key or self._is_foreign_key(arg.func)
+            if isinstance(arg, ast.Call) and self._is_schema_item(arg.func, context.scope):
+                foreign_key = foreign_key or _is_sa(
+                    self.resolver.qualify(arg.func, context.scope), "sqlalchemy.ForeignKey"
+                )
                 continue
             if type_node is None:
                 type_node = arg
         optional = None
         explicit_annotated = None
         if is_mapped and style == "mapped":
-            base, optional, explicit_annotated = unwrap_optional(annotation_inner)
-            annotation_inner = base
+            annotation_inner, optional, explicit_annotated = unwrap_optional(annotation_inner)
         nullable = literal(keywords.get("nullable"))
         if nullable is None and explicit_annotated is not None:
             nullable = explicit_annotated
         primary_key = literal(keywords.get("primary_key"))
-        if primary_key is None and db_name in primary_key_names:
+        if primary_key is None and db_name in context.primary_key_names:
             primary_key = True
         if primary_key is None:
             primary_key = literal(partial_defaults.get("primary_key"))
@@ -344,32 +320,26 @@ class DeclarationReader:
             annotation=annotation_inner if style == "mapped" else None,
             annotation_text=annotation_text if style == "mapped" else "",
             foreign_key_only=foreign_key and type_node is None,
-            context=statement,
+            scope=context.scope,
+            path=context.path,
         )
 
-    def _is_schema_item(self, func: Any) -> bool:
-        obj = import_sqlalchemy_object(self.resolver.qualify(func) or "")
+    def _is_schema_item(self, func: ast.expr, scope: Scope) -> bool:
+        obj = import_sqlalchemy_object(self.resolver.qualify(func, scope) or "")
         schema_item = import_sqlalchemy_object("sqlalchemy.schema.SchemaItem")
         fetched = import_sqlalchemy_object("sqlalchemy.schema.FetchedValue")
         return isinstance(obj, type) and issubclass(obj, (schema_item, fetched))
 
-    def _is_foreign_key(self, func: Any) -> bool:
-        return _is_sa(self.resolver.qualify(func), "sqlalchemy.ForeignKey")
-
-    def _read_sqlmodel_field(self, key, call, keywords, statement, parsed_annotation,
-                             annotation_text, primary_key_names):
-        from astroid import nodes
-
+    def _read_sqlmodel_field(self, key, keywords, statement, parsed_annotation, annotation_text, context):
         sa_column = keywords.get("sa_column")
-        if isinstance(sa_column, nodes.Call):
-            target = self.resolver.resolve_expr(sa_column.func)
-            style, defaults = self._column_style(target)
-            if style == "column":
-                inner_keywords = {kw.arg: kw.value for kw in sa_column.keywords or () if kw.arg}
-                return self._read_column_call(key, sa_column, inner_keywords, style, defaults, statement,
-                                              None, False, "", primary_key_names)
-            return OtherDeclaration(key)
         if sa_column is not None:
+            if isinstance(sa_column, ast.Call):
+                target = self.resolver.resolve_expr(sa_column.func, context.scope)
+                style, defaults = self._column_style(target)
+                if style == "column":
+                    inner_keywords = {kw.arg: kw.value for kw in sa_column.keywords if kw.arg}
+                    return self._read_column_call(key, sa_column, inner_keywords, style, defaults,
+                                                  statement, None, False, "", context)
             return OtherDeclaration(key)
         base, optional, _ = unwrap_optional(parsed_annotation)
         facts = NullabilityFacts(
@@ -387,18 +357,16 @@ class DeclarationReader:
             annotation=base,
             annotation_text=annotation_text,
             foreign_key_only=False,
-            context=statement,
+            scope=context.scope,
+            path=context.path,
         )
 
-    def _annotation_only(self, key, statement, is_mapped, inner, parsed_annotation, annotation_text,
-                         primary_key_names, sqlmodel):
-        source = inner if is_mapped else parsed_annotation
+    def _annotation_only(self, key, statement, is_mapped, source, annotation_text, context):
         base, optional, explicit = unwrap_optional(source)
-        style = "mapped" if is_mapped else "sqlmodel"
         facts = NullabilityFacts(
-            style=style,
+            style="mapped" if is_mapped else "sqlmodel",
             nullable=explicit,
-            primary_key=True if key in primary_key_names else None,
+            primary_key=True if key in context.primary_key_names else None,
             annotation_optional=optional,
         )
         return ColumnDeclaration(
@@ -410,24 +378,45 @@ class DeclarationReader:
             annotation=base,
             annotation_text=annotation_text,
             foreign_key_only=False,
-            context=statement,
+            scope=context.scope,
+            path=context.path,
         )
 
-    def _read_relationship(self, key, call, inner, statement):
-        from astroid import nodes
-
+    def _read_relationship(self, key, call, inner, statement, context):
         target: Any = None
         if call.args:
             first = call.args[0]
-            if isinstance(first, nodes.Const) and isinstance(first.value, str):
+            if isinstance(first, ast.Constant) and isinstance(first.value, str):
                 target = first.value.rsplit(".", 1)[-1]
-            elif isinstance(first, nodes.Lambda):
+            elif isinstance(first, ast.Lambda):
                 target = first.body
             else:
                 target = first
         elif inner is not None:
             target = _relationship_target_name(inner)
-        return RelationshipDeclaration(key=key, line=statement.lineno, target=target, context=statement)
+        return RelationshipDeclaration(key=key, line=statement.lineno, target=target, scope=context.scope)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Context:
+    scope: Scope
+    path: str
+    primary_key_names: frozenset
+    sqlmodel: bool
+
+
+def _own_nodes(function: ast.AST) -> Iterator[ast.AST]:
+    """Nodes of a function body, not entering nested functions and classes."""
+    stack = list(function.body)
+    while stack:
+        node = stack.pop()
+        yield node
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            stack.extend(ast.iter_child_nodes(node))
+
+
+def _source(node: Optional[ast.expr]) -> str:
+    return ast.unparse(node) if node is not None else ""
 
 
 def _relationship_target_name(inner: ast.expr) -> Optional[str]:

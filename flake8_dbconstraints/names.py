@@ -1,13 +1,13 @@
-"""What a name in a model module refers to, by astroid's scope lookup.
+"""What a name refers to, in the checked file or in a model module.
 
 A name resolves to one of:
 
 * ``External("sqlalchemy.orm.mapped_column")``: something imported from outside the
   project, kept as a dotted string and never parsed;
-* ``ModuleRef(module)``: a project module (loaded by ``loader.py``);
-* an astroid ``ClassDef`` or ``FunctionDef`` of the project;
-* ``Value(node)``: the expression a name was assigned once (``Base = declarative_base()``,
-  ``db = SQLAlchemy()``, ``Column = partial(...)``);
+* ``ModuleRef(module)``: a project module (``loader.ModuleInfo``);
+* ``ClassRef(module, classdef)``: a class of the project;
+* ``Value(module, node)``: the expression a name was assigned once
+  (``Base = declarative_base()``, ``db = SQLAlchemy()``, ``Column = partial(...)``);
 * ``None`` when it is unknown or ambiguous (bound more than once to different things).
 
 Following names across modules is bounded by ``MAX_DEPTH`` so that import cycles
@@ -15,18 +15,23 @@ and self-referencing assignments end.
 """
 from __future__ import annotations
 
+import ast
+import builtins
 import dataclasses
 import importlib
 from typing import Any, Optional, Union
 
-from flake8_dbconstraints.loader import ProjectLoader
+from flake8_dbconstraints.loader import ModuleInfo, ProjectLoader
+from flake8_dbconstraints.scopes import Binding, Scope
 
 MAX_DEPTH = 24
 
 FLASK_SQLALCHEMY = "flask_sqlalchemy.SQLAlchemy"
+FLASK_SQLALCHEMY_NAMES = frozenset({FLASK_SQLALCHEMY, "flask_sqlalchemy.extension.SQLAlchemy"})
 FLASK_MODEL = "flask_sqlalchemy.SQLAlchemy().Model"
 # Names sqlmodel defines itself; its other exports are SQLAlchemy's own objects.
 SQLMODEL_OWN = frozenset({"SQLModel", "Field", "Relationship", "select", "Session", "create_engine"})
+BUILTIN_NAMES = frozenset(dir(builtins))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,9 +39,9 @@ class External:
     dotted: str
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, eq=False)
 class ModuleRef:
-    module: Any
+    module: ModuleInfo
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, ModuleRef) and other.module is self.module
@@ -46,8 +51,29 @@ class ModuleRef:
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
+class ClassRef:
+    module: ModuleInfo
+    node: ast.ClassDef
+
+    @property
+    def name(self) -> str:
+        return self.node.name
+
+    @property
+    def qname(self) -> str:
+        return f"{self.module.name}.{self.node.name}"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ClassRef) and other.node is self.node
+
+    def __hash__(self) -> int:
+        return id(self.node)
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
 class Value:
-    node: Any
+    module: ModuleInfo
+    node: ast.expr
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Value) and other.node is self.node
@@ -56,25 +82,7 @@ class Value:
         return id(self.node)
 
 
-Ref = Union[External, ModuleRef, Value, Any, None]
-
-
-def canonical_dotted(dotted: str) -> str:
-    """Spell re-exports of SQLAlchemy's objects the one way SQLAlchemy does."""
-    parts = dotted.split(".")
-    if parts[0] == "sqlmodel" and len(parts) == 2 and parts[1] not in SQLMODEL_OWN:
-        dotted = "sqlalchemy." + parts[1]
-    if not dotted.startswith("sqlalchemy."):
-        return dotted
-    obj = import_sqlalchemy_object(dotted)
-    module = getattr(obj, "__module__", None)
-    name = getattr(obj, "__qualname__", None)
-    if isinstance(obj, type) and module and name:
-        return f"{module}.{name}"
-    if callable(obj) and module and name:
-        return f"{module}.{name}"
-    return dotted
-
+Ref = Union[External, ModuleRef, ClassRef, Value, None]
 
 _MISSING = object()
 _imported: dict[str, Any] = {}
@@ -107,61 +115,81 @@ def import_sqlalchemy_object(dotted: str) -> Any:
     return result
 
 
+def canonical_external(dotted: str) -> str:
+    """sqlmodel re-exports SQLAlchemy's objects: spell those the SQLAlchemy way."""
+    parts = dotted.split(".")
+    if parts[0] == "sqlmodel" and len(parts) == 2 and parts[1] not in SQLMODEL_OWN:
+        return "sqlalchemy." + parts[1]
+    return dotted
+
+
+def is_sqlalchemy(dotted: Optional[str], *candidates: str) -> bool:
+    """Does ``dotted`` name the same SQLAlchemy object as one of ``candidates``?"""
+    if not dotted:
+        return False
+    obj = import_sqlalchemy_object(dotted)
+    if obj is None:
+        return False
+    return any(import_sqlalchemy_object(candidate) is obj for candidate in candidates)
+
+
+def flask_attribute(attr: str) -> str:
+    """``db.X`` of Flask-SQLAlchemy: ``db.Model`` or SQLAlchemy's own ``X``."""
+    if attr == "Model":
+        return FLASK_MODEL
+    for package in ("sqlalchemy", "sqlalchemy.orm"):
+        if import_sqlalchemy_object(f"{package}.{attr}") is not None:
+            return f"{package}.{attr}"
+    return f"{FLASK_SQLALCHEMY}().{attr}"
+
+
 class NameResolver:
-    """Resolves names and attribute chains inside astroid trees of the project."""
+    """Resolves names and attribute chains, following the project's imports."""
 
     def __init__(self, loader: ProjectLoader) -> None:
         self.loader = loader
 
-    # -- names -----------------------------------------------------------------
-    def resolve_expr(self, node: Any, depth: int = 0) -> Ref:
-        from astroid import nodes
-
-        if depth > MAX_DEPTH:
+    def resolve_expr(self, node: Optional[ast.expr], scope: Scope, depth: int = 0) -> Ref:
+        if depth > MAX_DEPTH or node is None:
             return None
-        if isinstance(node, nodes.Name):
-            return self.resolve_name(node, node.name, depth)
-        if isinstance(node, nodes.Attribute):
-            return self.resolve_attribute(self.resolve_expr(node.expr, depth + 1), node.attrname, depth)
+        if isinstance(node, ast.Name):
+            return self.resolve_name(node.id, scope, depth + 1)
+        if isinstance(node, ast.Attribute):
+            base = self.resolve_expr(node.value, scope, depth + 1)
+            return self.resolve_attribute(base, node.attr, depth + 1)
         return None
 
-    def resolve_name(self, context: Any, name: str, depth: int = 0) -> Ref:
+    def resolve_name(self, name: str, scope: Scope, depth: int = 0) -> Ref:
         if depth > MAX_DEPTH:
             return None
-        if not hasattr(context, "lookup"):
-            context = context.scope()
-        _scope, statements = context.lookup(name)
-        results = [self._resolve_binding(statement, name, depth + 1) for statement in statements]
-        if not results:
+        owner, bindings = scope.lookup(name)
+        if owner is None:
+            if name in BUILTIN_NAMES and name not in scope.declared_free:
+                return External(f"builtins.{name}")
             return None
+        results = [self._resolve_binding(binding, owner, depth + 1) for binding in bindings]
         first = results[0]
         if first is None or any(result != first for result in results[1:]):
             return None
         return first
 
-    def resolve_in_module(self, module: Any, name: str, depth: int = 0) -> Ref:
+    def resolve_in_module(self, module: ModuleInfo, name: str, depth: int = 0) -> Ref:
         if depth > MAX_DEPTH:
             return None
-        if name in module.locals:
-            return self.resolve_name(module, name, depth)
+        if name in module.scope.bindings:
+            return self.resolve_name(name, module.scope, depth + 1)
         submodule = self.loader.load(f"{module.name}.{name}")
         if submodule is not None:
             return ModuleRef(submodule)
-        return self._resolve_star_imports(module, name, depth)
+        return self._resolve_star_imports(module, name, depth + 1)
 
-    def _resolve_star_imports(self, module: Any, name: str, depth: int) -> Ref:
+    def _resolve_star_imports(self, module: ModuleInfo, name: str, depth: int) -> Ref:
         """``from .visits import *`` of project modules (never third-party ones)."""
-        from astroid import nodes
-
-        for statement in module.body:
-            if not isinstance(statement, nodes.ImportFrom) or statement.names[0][0] != "*":
+        for statement in module.tree.body:
+            if not isinstance(statement, ast.ImportFrom) or statement.names[0].name != "*":
                 continue
-            try:
-                modname = module.relative_to_absolute_name(statement.modname, statement.level)
-            except Exception:
-                continue
-            source = self.loader.load(modname)
-            if source is not None and name in source.locals:
+            source = self._import_source(module, statement)
+            if source is not None and name in source.scope.bindings:
                 return self.resolve_in_module(source, name, depth + 1)
         return None
 
@@ -174,110 +202,75 @@ class NameResolver:
             return External(flask_attribute(attr))
         return None
 
-    def _resolve_binding(self, statement: Any, name: str, depth: int) -> Ref:
-        from astroid import nodes
-
-        if statement.root().name == "builtins":
-            return External(f"builtins.{name}")
-        if isinstance(statement, nodes.ImportFrom):
-            return self._resolve_import_from(statement, name, depth)
-        if isinstance(statement, nodes.Import):
-            return self._resolve_import(statement, name)
-        if isinstance(statement, (nodes.ClassDef, nodes.FunctionDef)):
-            return statement
-        if isinstance(statement, nodes.AssignName):
-            parent = statement.parent
-            if isinstance(parent, nodes.Assign) and len(parent.targets) == 1:
-                return self._follow_value(parent.value, depth)
-            if isinstance(parent, nodes.AnnAssign) and parent.value is not None:
-                return self._follow_value(parent.value, depth)
+    def _resolve_binding(self, binding: Binding, scope: Scope, depth: int) -> Ref:
+        module = scope.module
+        if binding.kind == "class":
+            return ClassRef(module, binding.node) if module is not None else None
+        if binding.kind == "import":
+            return self._resolve_import(binding, module, depth)
+        if binding.kind in ("assign", "annotated") and binding.node is not binding.annotation:
+            value = binding.node
+            if isinstance(value, (ast.Name, ast.Attribute)):
+                return self.resolve_expr(value, scope, depth + 1)
+            return Value(module, value) if module is not None else None
         return None
 
-    def _follow_value(self, value: Any, depth: int) -> Ref:
-        """``X = Y`` makes X what Y is; anything else is a ``Value``."""
-        from astroid import nodes
-
-        if isinstance(value, (nodes.Name, nodes.Attribute)):
-            return self.resolve_expr(value, depth + 1)
-        return Value(value)
-
-    def _resolve_import_from(self, statement: Any, name: str, depth: int) -> Ref:
-        real = statement.real_name(name)
-        try:
-            modname = statement.root().relative_to_absolute_name(statement.modname, statement.level)
-        except Exception:
+    def _import_source(self, module: Optional[ModuleInfo], statement: ast.ImportFrom) -> Optional[ModuleInfo]:
+        if module is None:
             return None
-        module = self.loader.load(modname) if modname else None
-        if module is not None:
-            return self.resolve_in_module(module, real, depth + 1)
-        if self.loader.find_file(modname) is not None:
-            return None  # a project module that could not be read
-        if statement.level:
-            return None  # a relative import that is not the project's: unknown
-        return External(f"{modname}.{real}")
+        modname = module.absolute_name(statement.module, statement.level)
+        return self.loader.load(modname) if modname else None
 
-    def _resolve_import(self, statement: Any, name: str) -> Ref:
-        for modname, asname in statement.names:
-            if asname == name:
-                target = modname
-            elif asname is None and modname.split(".")[0] == name:
-                target = name
-            else:
-                continue
-            module = self.loader.load(target)
-            if module is not None:
-                return ModuleRef(module)
-            return External(target)
-        return None  # pragma: no cover - astroid only returns imports that bind the name
+    def _resolve_import(self, binding: Binding, module: Optional[ModuleInfo], depth: int) -> Ref:
+        statement = binding.statement
+        alias = binding.node
+        if isinstance(statement, ast.Import):
+            target = alias.name if alias.asname else alias.name.split(".")[0]
+            loaded = self.loader.load(target)
+            return ModuleRef(loaded) if loaded is not None else External(target)
+        if module is None:
+            return None
+        modname = module.absolute_name(statement.module, statement.level)
+        if modname is None:
+            return None
+        source = self.loader.load(modname)
+        if source is not None:
+            return self.resolve_in_module(source, alias.name, depth + 1)
+        if statement.level or self.loader.find_file(modname) is not None:
+            return None  # a project module that could not be read, or a missing one
+        return External(canonical_external(f"{modname}.{alias.name}"))
 
     # -- what a value is ----------------------------------------------------------
-    def qualify(self, node: Any, depth: int = 0) -> Optional[str]:
-        """The canonical dotted name of an external object an expression names."""
-        ref = self.resolve_expr(node, depth)
-        if isinstance(ref, External):
-            return canonical_dotted(ref.dotted)
-        return None
+    def qualify(self, node: Optional[ast.expr], scope: Scope) -> Optional[str]:
+        """The dotted name of the external object an expression names, if any."""
+        ref = self.resolve_expr(node, scope)
+        return ref.dotted if isinstance(ref, External) else None
 
-    def call_target(self, call: Any, depth: int = 0) -> Ref:
-        return self.resolve_expr(call.func, depth)
-
-    def is_flask_sqlalchemy(self, value: Value, depth: int) -> bool:
-        """Is this value ``SQLAlchemy(...)`` of Flask-SQLAlchemy (or a subclass of it)?"""
-        from astroid import nodes
-
+    def is_flask_sqlalchemy(self, value: Value, depth: int = 0) -> bool:
+        """Is this value ``SQLAlchemy(...)`` of Flask-SQLAlchemy (or of a subclass)?"""
         call = value.node
-        if not isinstance(call, nodes.Call):
+        if not isinstance(call, ast.Call):
             return False
-        target = self.call_target(call, depth)
+        target = self.resolve_expr(call.func, value.module.scope, depth + 1)
         if isinstance(target, External):
-            return target.dotted in (FLASK_SQLALCHEMY, "flask_sqlalchemy.extension.SQLAlchemy")
-        if isinstance(target, nodes.ClassDef):
+            return target.dotted in FLASK_SQLALCHEMY_NAMES
+        if isinstance(target, ClassRef):
             return any(
-                isinstance(base, External) and base.dotted == FLASK_SQLALCHEMY
-                for base in self.iter_base_refs(target, depth)
+                isinstance(base, External) and base.dotted in FLASK_SQLALCHEMY_NAMES
+                for base in self.iter_base_refs(target, depth + 1)
             )
         return False
 
-    def iter_base_refs(self, classdef: Any, depth: int = 0, _seen: Optional[set] = None):
+    def base_refs(self, cls: ClassRef, depth: int = 0) -> list:
+        return [self.resolve_expr(base, cls.module.scope, depth + 1) for base in cls.node.bases]
+
+    def iter_base_refs(self, cls: ClassRef, depth: int = 0, _seen: Optional[set] = None):
         """Every base of a class, transitively, as refs (project classes are followed)."""
-        from astroid import nodes
-
         seen = _seen if _seen is not None else set()
-        if id(classdef) in seen or depth > MAX_DEPTH:
+        if cls in seen or depth > MAX_DEPTH:
             return
-        seen.add(id(classdef))
-        for base in classdef.bases:
-            ref = self.resolve_expr(base, depth + 1)
+        seen.add(cls)
+        for ref in self.base_refs(cls, depth):
             yield ref
-            if isinstance(ref, nodes.ClassDef):
+            if isinstance(ref, ClassRef):
                 yield from self.iter_base_refs(ref, depth + 1, seen)
-
-
-def flask_attribute(attr: str) -> str:
-    """``db.X`` of Flask-SQLAlchemy: ``db.Model`` or SQLAlchemy's own ``X``."""
-    if attr == "Model":
-        return FLASK_MODEL
-    for package in ("sqlalchemy", "sqlalchemy.orm"):
-        if import_sqlalchemy_object(f"{package}.{attr}") is not None:
-            return f"{package}.{attr}"
-    return f"{FLASK_SQLALCHEMY}().{attr}"

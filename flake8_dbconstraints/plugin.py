@@ -89,5 +89,6 @@ class DBConstraintsChecker:
         from flake8_dbconstraints.rules import ALL_RULES
 
         registry = registry_for(roots_for(self.filename, self.settings), self.settings)
-        file_models = FileModels(registry, self.filename, self.lines)
-        return FileChecker(self.tree, file_models, list(ALL_RULES)).run()
+        source = "".join(self.lines)
+        file_models = FileModels(registry, self.filename, self.tree, source)
+        return FileChecker(self.tree, file_models, list(ALL_RULES), source).run()

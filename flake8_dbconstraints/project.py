@@ -37,12 +37,9 @@ def roots_for(filename: str, settings: Settings) -> tuple[str, ...]:
 
 def clear_caches() -> None:
     """Forget everything learned in this process (tests; a changed project)."""
-    import astroid
-
     from flake8_dbconstraints import loader, names
 
     registry_for.cache_clear()
     loader._load_file_cached.cache_clear()
     loader.module_name_for_file.cache_clear()
     names._imported.clear()
-    astroid.MANAGER.clear_cache()

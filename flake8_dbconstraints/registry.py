@@ -1,7 +1,7 @@
 """The model index: which project classes are mapped, and what their columns are.
 
-A class is mapped when it derives (through project classes, followed with astroid's
-scope lookup and module loading) from a declarative root: ``DeclarativeBase``,
+A class is mapped when it derives (through project classes, followed through the
+project's imports) from a declarative root: ``DeclarativeBase``,
 ``declarative_base()``, ``registry().generate_base()``, ``@as_declarative``,
 Flask-SQLAlchemy's ``db.Model``, or is decorated ``@registry.mapped``; SQLModel
 classes are mapped only with ``table=True``. Columns are collected along the class's
@@ -13,15 +13,12 @@ import dataclasses
 import os
 from typing import Any, Mapping, Optional
 
-from flake8_dbconstraints.column_types import FOREIGN_KEY, UNKNOWN, TypeClassifier, TypeFacts
-from flake8_dbconstraints.declarations import (
-    ColumnDeclaration,
-    DeclarationReader,
-    RelationshipDeclaration,
-    _is_sa,
-    dotted_text,
-)
-from flake8_dbconstraints.names import FLASK_MODEL, MAX_DEPTH, External, NameResolver, Value
+import ast
+
+from flake8_dbconstraints.column_types import FOREIGN_KEY, UNKNOWN, TypeClassifier, TypeFacts, class_assignment
+from flake8_dbconstraints.declarations import ColumnDeclaration, DeclarationReader, RelationshipDeclaration, dotted_text
+from flake8_dbconstraints.names import FLASK_MODEL, MAX_DEPTH, ClassRef, External, NameResolver, Value
+from flake8_dbconstraints.names import is_sqlalchemy as _is_sa
 from flake8_dbconstraints.nullability import is_not_null
 from flake8_dbconstraints.safety import guarded
 
@@ -46,7 +43,6 @@ class ModelInfo:
     qname: str
     columns: Mapping[str, ColumnInfo]
     relationships: Mapping[str, Any]  # key -> RelationshipDeclaration (resolved lazily)
-    classdef: Any = dataclasses.field(compare=False, repr=False, default=None)
 
 
 class ModelRegistry:
@@ -58,30 +54,27 @@ class ModelRegistry:
         self._models: dict[int, Optional[ModelInfo]] = {}
 
     # -- is it a model? -------------------------------------------------------------
-    def kind(self, classdef: Any, depth: int = 0) -> Optional[str]:
+    def kind(self, cls: ClassRef, depth: int = 0) -> Optional[str]:
         """"root", "abstract", "model", "sqlmodel_base", "sqlmodel_table" or None."""
-        key = id(classdef)
+        key = id(cls.node)
         if key in self._kinds:
             return self._kinds[key]
         self._kinds[key] = None  # breaks inheritance cycles
         result = None
         if depth <= MAX_DEPTH:
-            with guarded(f"the bases of class {classdef.name}"):
-                result = self._compute_kind(classdef, depth)
+            with guarded(f"the bases of class {cls.name} in {cls.module.path}"):
+                result = self._compute_kind(cls, depth)
         self._kinds[key] = result
         return result
 
-    def _compute_kind(self, classdef: Any, depth: int) -> Optional[str]:
-        from astroid import nodes
-
-        if self._is_decorated(classdef, "as_declarative"):
+    def _compute_kind(self, cls: ClassRef, depth: int) -> Optional[str]:
+        if self._is_decorated(cls, "as_declarative"):
             return "root"
-        if self._is_decorated(classdef, "mapped"):
+        if self._is_decorated(cls, "mapped"):
             return "model"
         mapped_parent = False
         sqlmodel_parent = False
-        for base in classdef.bases:
-            ref = self.resolver.resolve_expr(base)
+        for ref in self.resolver.base_refs(cls):
             if isinstance(ref, External):
                 if _is_sa(ref.dotted, "sqlalchemy.orm.DeclarativeBase", "sqlalchemy.orm.DeclarativeBaseNoMeta"):
                     return "root"
@@ -90,84 +83,78 @@ class ModelRegistry:
                 elif ref.dotted in SQLMODEL_BASES:
                     sqlmodel_parent = True
             elif isinstance(ref, Value):
-                mapped_parent = mapped_parent or self._is_declarative_factory(ref.node)
-            elif isinstance(ref, nodes.ClassDef):
+                mapped_parent = mapped_parent or self._is_declarative_factory(ref)
+            elif isinstance(ref, ClassRef):
                 parent_kind = self.kind(ref, depth + 1)
                 mapped_parent = mapped_parent or parent_kind in MAPPED_KINDS
                 sqlmodel_parent = sqlmodel_parent or (parent_kind or "").startswith("sqlmodel")
         if mapped_parent:
-            return "abstract" if _is_abstract(classdef) else "model"
+            return "abstract" if _is_abstract(cls.node) else "model"
         if sqlmodel_parent:
-            return "sqlmodel_table" if _has_table_keyword(classdef) else "sqlmodel_base"
+            return "sqlmodel_table" if _has_table_keyword(cls.node) else "sqlmodel_base"
         return None
 
-    def _is_decorated(self, classdef: Any, name: str) -> bool:
-        from astroid import nodes
-
-        for decorator in classdef.decorators.nodes if classdef.decorators else ():
-            func = decorator.func if isinstance(decorator, nodes.Call) else decorator
+    def _is_decorated(self, cls: ClassRef, name: str) -> bool:
+        scope = cls.module.scope
+        for decorator in cls.node.decorator_list:
+            func = decorator.func if isinstance(decorator, ast.Call) else decorator
             if name == "as_declarative" and _is_sa(
-                self.resolver.qualify(func),
+                self.resolver.qualify(func, scope),
                 "sqlalchemy.orm.as_declarative",
                 "sqlalchemy.ext.declarative.as_declarative",
             ):
                 return True
             if (
                 name == "mapped"
-                and isinstance(func, nodes.Attribute)
-                and func.attrname in ("mapped", "mapped_as_dataclass")
-                and self._is_registry(self.resolver.resolve_expr(func.expr))
+                and isinstance(func, ast.Attribute)
+                and func.attr in ("mapped", "mapped_as_dataclass")
+                and self._is_registry(self._registry_ref(func.value, cls.module))
             ):
                 return True
         return False
 
     def _is_registry(self, ref: Any) -> bool:
-        from astroid import nodes
-
         return (
             isinstance(ref, Value)
-            and isinstance(ref.node, nodes.Call)
-            and _is_sa(self.resolver.qualify(ref.node.func), "sqlalchemy.orm.registry")
+            and isinstance(ref.node, ast.Call)
+            and _is_sa(self.resolver.qualify(ref.node.func, ref.module.scope), "sqlalchemy.orm.registry")
         )
 
-    def _is_declarative_factory(self, node: Any) -> bool:
+    def _is_declarative_factory(self, value: Value) -> bool:
         """``declarative_base(...)`` or ``<registry>.generate_base(...)``."""
-        from astroid import nodes
-
-        if not isinstance(node, nodes.Call):
+        node = value.node
+        if not isinstance(node, ast.Call):
             return False
         func = node.func
-        if isinstance(func, nodes.Attribute) and func.attrname == "generate_base":
-            return self._is_registry(self._registry_ref(func.expr))
+        if isinstance(func, ast.Attribute) and func.attr == "generate_base":
+            return self._is_registry(self._registry_ref(func.value, value.module))
         return _is_sa(
-            self.resolver.qualify(func),
+            self.resolver.qualify(func, value.module.scope),
             "sqlalchemy.orm.declarative_base",
             "sqlalchemy.ext.declarative.declarative_base",
         )
 
-    def _registry_ref(self, node: Any) -> Any:
-        from astroid import nodes
-
-        if isinstance(node, nodes.Call):
-            return Value(node)
-        return self.resolver.resolve_expr(node)
+    def _registry_ref(self, node: ast.expr, module: Any) -> Any:
+        if isinstance(node, ast.Call):
+            return Value(module, node)
+        return self.resolver.resolve_expr(node, module.scope)
 
     # -- what are its columns? ---------------------------------------------------------
-    def model_for_class(self, classdef: Any) -> Optional[ModelInfo]:
+    def model_for_class(self, cls: ClassRef) -> Optional[ModelInfo]:
         """The model of a mapped (not abstract) class, or None."""
-        key = id(classdef)
+        key = id(cls.node)
         if key in self._models:
             return self._models[key]
         self._models[key] = None
         model = None
-        if self.kind(classdef) in ("model", "sqlmodel_table"):
-            with guarded(f"the columns of model {classdef.name}"):
-                model = self._build_model(classdef)
+        if self.kind(cls) in ("model", "sqlmodel_table"):
+            with guarded(f"the columns of model {cls.name} in {cls.module.path}"):
+                model = self._build_model(cls)
         self._models[key] = model
         return model
 
-    def _build_model(self, classdef: Any) -> ModelInfo:
-        mro = self.linearize(classdef)
+    def _build_model(self, cls: ClassRef) -> ModelInfo:
+        mro = self.linearize(cls)
         annotation_map = self._type_annotation_map(mro)
         columns: dict[str, ColumnInfo] = {}
         relationships: dict[str, Any] = {}
@@ -183,22 +170,17 @@ class ModelRegistry:
                 elif isinstance(declaration, RelationshipDeclaration):
                     relationships[declaration.key] = declaration
         return ModelInfo(
-            name=classdef.name,
-            qname=classdef.qname(),
+            name=cls.name,
+            qname=cls.qname,
             columns=columns,
             relationships=relationships,
-            classdef=classdef,
         )
 
-    def linearize(self, classdef: Any) -> list:
+    def linearize(self, cls: ClassRef) -> list:
         """C3 linearization over the project classes of the hierarchy."""
-        from astroid import nodes
 
-        def bases_of(cls_node: Any) -> list:
-            return [
-                ref for ref in (self.resolver.resolve_expr(base) for base in cls_node.bases)
-                if isinstance(ref, nodes.ClassDef)
-            ]
+        def bases_of(cls_node: ClassRef) -> list:
+            return [ref for ref in self.resolver.base_refs(cls_node) if isinstance(ref, ClassRef)]
 
         def merge(sequences: list) -> Optional[list]:
             result: list = []
@@ -217,45 +199,46 @@ class ModelRegistry:
 
         cache: dict[int, list] = {}
 
-        def mro(cls_node: Any, stack: tuple) -> list:
-            if id(cls_node) in cache:
-                return cache[id(cls_node)]
-            if id(cls_node) in stack or len(stack) > MAX_DEPTH:
+        def mro(cls_node: ClassRef, stack: tuple) -> list:
+            key = id(cls_node.node)
+            if key in cache:
+                return cache[key]
+            if key in stack or len(stack) > MAX_DEPTH:
                 return [cls_node]
             parents = bases_of(cls_node)
-            merged = merge([mro(p, stack + (id(cls_node),)) for p in parents] + [parents])
+            merged = merge([mro(p, stack + (key,)) for p in parents] + [parents])
             if merged is None:  # inconsistent hierarchy: fall back to depth-first order
                 merged = []
                 for parent in parents:
-                    for item in mro(parent, stack + (id(cls_node),)):
+                    for item in mro(parent, stack + (key,)):
                         if item not in merged:
                             merged.append(item)
-            cache[id(cls_node)] = [cls_node, *merged]
-            return cache[id(cls_node)]
+            cache[key] = [cls_node, *merged]
+            return cache[key]
 
-        return mro(classdef, ())
+        return mro(cls, ())
 
     def _type_annotation_map(self, mro: list) -> list:
-        """``type_annotation_map`` entries of the declarative base: [(key ref, type node)]."""
-        from astroid import nodes
-
+        """``type_annotation_map`` entries of the declarative base: [(key ref, type, scope)]."""
         for cls_node in mro:
-            for name in ("type_annotation_map", "registry"):
-                for assigned in cls_node.locals.get(name, ()):
-                    parent = assigned.parent
-                    value = getattr(parent, "value", None)
-                    if name == "registry" and isinstance(value, nodes.Call):
-                        value = next(
-                            (kw.value for kw in value.keywords or () if kw.arg == "type_annotation_map"),
-                            None,
-                        )
-                    if isinstance(value, nodes.Dict):
-                        return [(self.resolver.resolve_expr(k), v) for k, v in value.items]
+            scope = cls_node.module.scope
+            value = class_assignment(cls_node.node, "type_annotation_map")
+            registry_call = class_assignment(cls_node.node, "registry")
+            if value is None and isinstance(registry_call, ast.Call):
+                value = next(
+                    (kw.value for kw in registry_call.keywords if kw.arg == "type_annotation_map"), None
+                )
+            if isinstance(value, ast.Dict):
+                return [
+                    (self.resolver.resolve_expr(key, scope), type_node, scope)
+                    for key, type_node in zip(value.keys, value.values)
+                    if key is not None
+                ]
         return []
 
     def _column_info(self, declaration: ColumnDeclaration, annotation_map: list) -> ColumnInfo:
         facts = self._column_facts(declaration, annotation_map)
-        path = declaration.context.root().file or "<unknown>"
+        path = declaration.path
         return ColumnInfo(
             key=declaration.key,
             db_name=declaration.db_name,
@@ -268,7 +251,7 @@ class ModelRegistry:
 
     def _column_facts(self, declaration: ColumnDeclaration, annotation_map: list) -> TypeFacts:
         if declaration.type_node is not None:
-            return self.classifier.classify_expr(declaration.type_node)
+            return self.classifier.classify_expr(declaration.type_node, declaration.scope)
         if declaration.foreign_key_only:
             return FOREIGN_KEY
         if declaration.annotation is None:
@@ -277,55 +260,37 @@ class ModelRegistry:
         text = dotted_text(annotation.value if hasattr(annotation, "slice") else annotation)
         if not text:
             return UNKNOWN
-        first, *rest = text.split(".")
-        ref = self.resolver.resolve_name(declaration.context, first)
-        for attr in rest:
-            ref = self.resolver.resolve_attribute(ref, attr)
+        ref = self.resolver.resolve_expr(ast.parse(text, mode="eval").body, declaration.scope)
         if ref is None:
             return UNKNOWN
-        for key_ref, type_node in annotation_map:
-            if key_ref is not None and _same_ref(key_ref, ref):
-                return self.classifier.classify_expr(type_node)
+        for key_ref, type_node, scope in annotation_map:
+            if key_ref is not None and key_ref == ref:
+                return self.classifier.classify_expr(type_node, scope)
         return self.classifier.classify_python_ref(ref)
 
     def relationship_target(self, model: ModelInfo, key: str) -> Optional[ModelInfo]:
-        from astroid import nodes
-
         declaration = model.relationships.get(key)
         if declaration is None or declaration.target is None:
             return None
         if isinstance(declaration.target, str):
-            ref = self.resolver.resolve_in_module(declaration.context.root(), declaration.target)
+            ref = self.resolver.resolve_name(declaration.target, declaration.scope)
         else:
-            ref = self.resolver.resolve_expr(declaration.target)
-        if isinstance(ref, nodes.ClassDef):
+            ref = self.resolver.resolve_expr(declaration.target, declaration.scope)
+        if isinstance(ref, ClassRef):
             return self.model_for_class(ref)
         return None
 
 
-def _same_ref(left: Any, right: Any) -> bool:
-    if isinstance(left, External) and isinstance(right, External):
-        return left.dotted == right.dotted
-    return left is right
+def _is_abstract(node: ast.ClassDef) -> bool:
+    value = class_assignment(node, "__abstract__")
+    return isinstance(value, ast.Constant) and bool(value.value)
 
 
-def _is_abstract(classdef: Any) -> bool:
-    from astroid import nodes
-
-    for assigned in classdef.locals.get("__abstract__", ()):
-        parent = assigned.parent
-        if isinstance(parent, nodes.Assign) and isinstance(parent.value, nodes.Const):
-            return bool(parent.value.value)
-    return False
-
-
-def _has_table_keyword(classdef: Any) -> bool:
-    from astroid import nodes
-
-    for keyword in classdef.keywords or ():
-        if keyword.arg == "table" and isinstance(keyword.value, nodes.Const):
-            return keyword.value.value is True
-    return False
+def _has_table_keyword(node: ast.ClassDef) -> bool:
+    return any(
+        keyword.arg == "table" and isinstance(keyword.value, ast.Constant) and keyword.value.value is True
+        for keyword in node.keywords
+    )
 
 
 def display_path(path: str) -> str:
