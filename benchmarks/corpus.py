@@ -11,6 +11,7 @@ downloaded is not fetched again and a wheel already unpacked is not unpacked aga
 Other scripts use ``ensure_corpus()``, ``python_files()``, ``count_python()`` and
 ``scan_models()``. Standard library only (pip is run as ``python -m pip``).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,12 +30,12 @@ import warnings
 import zipfile
 from typing import Iterable, Iterator, Sequence
 
-# Pinned versions, all seen to download as wheels on 2026-11-25. Order: smallest first,
-# so that --max-projects N takes the cheapest N.
+# Pinned versions, all seen to download as wheels on 2026-11-25. Ordered by lines of
+# Python (21k .. 397k), smallest first, so that --max-projects N takes the cheapest N.
 PINNED: tuple[tuple[str, str], ...] = (
-    ("jupyterhub", "6.1.1"),
-    ("bodhi-server", "26.4.0"),
     ("Flask-AppBuilder", "5.3.0"),
+    ("bodhi-server", "26.4.0"),
+    ("jupyterhub", "6.1.1"),
     ("flexget", "3.22.8"),
     ("ckan", "2.12.0"),
     ("indico", "3.2.9"),
@@ -47,7 +48,18 @@ DEFAULT_CACHE_DIR = pathlib.Path("~/.cache/flake8-dbconstraints/corpus")
 UNPACKED_MARKER = ".dbc_unpacked"
 
 # flake8's default --exclude, so that file and line counts match what flake8 checks.
-FLAKE8_DEFAULT_EXCLUDE = (".svn", "CVS", ".bzr", ".hg", ".git", "__pycache__", ".tox", ".nox", ".eggs", "*.egg")
+FLAKE8_DEFAULT_EXCLUDE = (
+    ".svn",
+    "CVS",
+    ".bzr",
+    ".hg",
+    ".git",
+    "__pycache__",
+    ".tox",
+    ".nox",
+    ".eggs",
+    "*.egg",
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -94,14 +106,19 @@ def cache_dir(override: str | os.PathLike[str] | None = None) -> pathlib.Path:
     return pathlib.Path(raw).expanduser().resolve()
 
 
-def select_pinned(names: Iterable[str] | None = None, max_projects: int | None = None) -> list[tuple[str, str]]:
+def select_pinned(
+    names: Iterable[str] | None = None, max_projects: int | None = None
+) -> list[tuple[str, str]]:
     """Pinned (name, version) pairs, filtered by name (any spelling) and capped in number."""
     pinned = list(PINNED)
     if names:
         wanted = {normalize_name(n) for n in names}
         unknown = wanted - {normalize_name(n) for n, _ in pinned}
         if unknown:
-            raise SystemExit(f"unknown corpus project(s): {', '.join(sorted(unknown))}; known: {', '.join(n for n, _ in PINNED)}")
+            raise SystemExit(
+                f"unknown corpus project(s): {', '.join(sorted(unknown))}; "
+                f"known: {', '.join(n for n, _ in PINNED)}"
+            )
         pinned = [(n, v) for n, v in pinned if normalize_name(n) in wanted]
     if max_projects is not None:
         pinned = pinned[:max_projects]
@@ -111,24 +128,48 @@ def select_pinned(names: Iterable[str] | None = None, max_projects: int | None =
 def _find_wheel(wheels_dir: pathlib.Path, name: str, version: str) -> pathlib.Path | None:
     for wheel in sorted(wheels_dir.glob("*.whl")):
         parts = wheel.name.split("-")
-        if len(parts) >= 2 and normalize_name(parts[0]) == normalize_name(name) and parts[1] == version:
+        if (
+            len(parts) >= 2
+            and normalize_name(parts[0]) == normalize_name(name)
+            and parts[1] == version
+        ):
             return wheel
     return None
 
 
-def download_wheel(name: str, version: str, wheels_dir: pathlib.Path, python: str = sys.executable) -> pathlib.Path:
+def download_wheel(
+    name: str, version: str, wheels_dir: pathlib.Path, python: str = sys.executable
+) -> pathlib.Path:
     wheel = _find_wheel(wheels_dir, name, version)
     if wheel is not None:
         return wheel
     wheels_dir.mkdir(parents=True, exist_ok=True)
-    cmd = [python, "-m", "pip", "download", "--no-deps", "--only-binary", ":all:", "--disable-pip-version-check", "--quiet", f"{name}=={version}", "-d", str(wheels_dir)]
+    cmd = [
+        python,
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--only-binary",
+        ":all:",
+        "--disable-pip-version-check",
+        "--quiet",
+        f"{name}=={version}",
+        "-d",
+        str(wheels_dir),
+    ]
     print(f"  downloading {name}=={version} ...", file=sys.stderr, flush=True)
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
-        raise RuntimeError(f"pip download failed for {name}=={version} (exit {proc.returncode}):\n{proc.stderr.strip()}")
+        raise RuntimeError(
+            f"pip download failed for {name}=={version} (exit {proc.returncode}):\n"
+            + proc.stderr.strip()
+        )
     wheel = _find_wheel(wheels_dir, name, version)
     if wheel is None:
-        raise RuntimeError(f"pip download of {name}=={version} left no matching wheel in {wheels_dir}")
+        raise RuntimeError(
+            f"pip download of {name}=={version} left no matching wheel in {wheels_dir}"
+        )
     return wheel
 
 
@@ -174,7 +215,9 @@ def _excluded(name: str, patterns: Sequence[str]) -> bool:
     return any(fnmatch.fnmatch(name, pattern) for pattern in patterns)
 
 
-def python_files(root: pathlib.Path, exclude: Sequence[str] = FLAKE8_DEFAULT_EXCLUDE) -> Iterator[pathlib.Path]:
+def python_files(
+    root: pathlib.Path, exclude: Sequence[str] = FLAKE8_DEFAULT_EXCLUDE
+) -> Iterator[pathlib.Path]:
     """The *.py files flake8 would check when given ``root`` (default excludes applied)."""
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if not _excluded(d, exclude))
@@ -230,7 +273,12 @@ def scan_models(paths: Iterable[pathlib.Path]) -> ModelScan:
         found = False
         for node in ast.walk(tree):
             if isinstance(node, ast.ClassDef):
-                if any(kw.arg == "table" and isinstance(kw.value, ast.Constant) and kw.value.value is True for kw in node.keywords):
+                if any(
+                    kw.arg == "table"
+                    and isinstance(kw.value, ast.Constant)
+                    and kw.value.value is True
+                    for kw in node.keywords
+                ):
                     table_true += 1
                     found = True
                 for stmt in node.body:
@@ -258,13 +306,20 @@ def scan_models(paths: Iterable[pathlib.Path]) -> ModelScan:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("names", nargs="*", help="projects to fetch (default: all pinned)")
-    parser.add_argument("--cache-dir", help=f"where wheels and sources go (default: $DBC_CORPUS_DIR or {DEFAULT_CACHE_DIR})")
-    parser.add_argument("--max-projects", type=int, help="only the first N pinned projects (smallest first)")
+    parser.add_argument(
+        "--cache-dir",
+        help=f"where wheels and sources go (default: $DBC_CORPUS_DIR or {DEFAULT_CACHE_DIR})",
+    )
+    parser.add_argument(
+        "--max-projects", type=int, help="only the first N pinned projects (smallest first)"
+    )
     parser.add_argument("--no-scan", action="store_true", help="skip the model-coverage scan")
     args = parser.parse_args(argv)
 
     start = time.perf_counter()
-    projects = ensure_corpus(args.names or None, cache=args.cache_dir, max_projects=args.max_projects)
+    projects = ensure_corpus(
+        args.names or None, cache=args.cache_dir, max_projects=args.max_projects
+    )
     print(f"corpus in {cache_dir(args.cache_dir)} ({time.perf_counter() - start:.1f}s)")
     header = f"{'project':<26} {'files':>6} {'lines':>9} {'no-parse':>8}"
     if not args.no_scan:
@@ -280,7 +335,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         row = f"{project.label:<26} {stats.files:>6} {stats.lines:>9} {stats.parse_failures:>8}"
         if not args.no_scan:
             scan = scan_models(files)
-            row += f" {scan.models:>6} {scan.column_calls:>7} {scan.mapped_column_calls:>14} {scan.files_with_models:>11}"
+            row += f" {scan.models:>6} {scan.column_calls:>7} {scan.mapped_column_calls:>14}"
+            row += f" {scan.files_with_models:>11}"
         print(row)
     print(f"{'total':<26} {total_files:>6} {total_lines:>9} {total_fail:>8}")
     print(f"(python {sys.version.split()[0]}; 'no-parse' = files its ast cannot parse)")

@@ -21,11 +21,13 @@ At N=100 that is 1,103 modules and 800 models. Package ``pkgNNN`` depends only o
 seed and its index, so the first 10 packages of the 100-package tree equal the
 10-package tree. The expected findings (path, line, code, category) and the silent
 look-alikes are returned by ``generate()`` and written to ``expected.json`` at the root
-of the tree. Every expectation follows /work/shared/SEMANTICS.md (sections cited in the
-categories' comments below); the receivers are parameters annotated with the model,
+of the tree. Every expectation follows the project's shared SEMANTICS.md (each
+expected or silent line carries a category naming the case); the receivers of expected
+findings are parameters annotated with the model,
 ``session.get(Model, id)`` after an ``is None`` check, and ``session.scalars(select(M)
 ...).one()``. Standard library only.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -37,45 +39,54 @@ import pathlib
 import random
 import re
 import shutil
-import string
 import sys
 import textwrap
 from typing import Callable, Iterable, Sequence
 
 DEFAULT_SEED = "dbc-monorepo-1"
-MODELS_PER_PACKAGE = 8
 SERVICE_MODULES = ("api", "views", "tasks", "reports", "handlers", "jobs", "sync", "admin")
 MARKER = re.compile(r"\s*#!(?P<kind>DBC\d{3}|ok):(?P<category>[\w-]+)\s*$")
 
-DOMAINS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("clinic", ("Visit", "Patient", "Appointment", "Referral", "Prescription", "LabOrder", "Ward", "Clinician")),
-    ("billing", ("Invoice", "Payment", "Refund", "Subscription", "PriceList", "TaxRate", "CreditNote", "Ledger")),
-    ("shipping", ("Shipment", "Parcel", "Carrier", "Route", "Depot", "PickupSlot", "Manifest", "CustomsForm")),
-    ("catalog", ("Product", "Variant", "Category", "Brand", "StockItem", "Supplier", "PriceTag", "Bundle")),
-    ("people", ("Employee", "Team", "Contract", "LeaveRequest", "Timesheet", "Review", "Skill", "Badge")),
-    ("support", ("Ticket", "Reply", "Escalation", "Macro", "Queue", "Survey", "Agent", "SlaPolicy")),
-    ("events", ("Event", "Venue", "Booking", "Speaker", "Session_", "Sponsor", "Attendee", "Waitlist")),
-    ("fleet", ("Vehicle", "Driver", "Trip", "FuelLog", "Inspection", "Garage", "Tyre", "Incident")),
-    ("learning", ("Course", "Lesson", "Enrolment", "Quiz", "Attempt", "Certificate", "Cohort", "Tutor")),
-    ("assets", ("Asset", "Licence", "Lease", "Location", "Audit", "Disposal", "Warranty", "Vendor")),
-    ("crm", ("Lead", "Deal", "Contact", "Campaign", "Segment", "Activity", "Pipeline", "Quote")),
-    ("infra", ("Host", "Cluster", "Deployment", "Release", "Alert", "Runbook", "Backup", "Certificate_")),
+# 12 domains of 8 model names each; package i takes domain i % 12. Names are unique
+# across domains, so a module importing from two packages never needs an alias.
+DOMAINS: tuple[tuple[str, tuple[str, ...]], ...] = tuple(
+    (domain, tuple(names.split()))
+    for domain, names in (
+        ("clinic", "Visit Patient Appointment Referral Prescription LabOrder Ward Clinician"),
+        ("billing", "Invoice Payment Refund Subscription PriceList TaxRate CreditNote Ledger"),
+        ("shipping", "Shipment Parcel Carrier Route Depot PickupSlot Manifest CustomsForm"),
+        ("catalog", "Product Variant Category Brand StockItem Supplier PriceTag Bundle"),
+        ("people", "Employee Team Contract LeaveRequest Timesheet Review Skill Badge"),
+        ("support", "Ticket Reply Escalation Macro Queue Survey Agent SlaPolicy"),
+        ("events", "Event Venue Booking Speaker Talk Sponsor Attendee Waitlist"),
+        ("fleet", "Vehicle Driver Trip FuelLog Inspection Garage Tyre Incident"),
+        ("learning", "Course Lesson Enrolment Quiz Attempt Certificate Cohort Tutor"),
+        ("assets", "Asset Licence Lease Location Audit Disposal Warranty Vendor"),
+        ("crm", "Lead Deal Contact Campaign Segment Activity Pipeline Quote"),
+        ("infra", "Host Cluster Deployment Release Alert Runbook Backup TlsCertificate"),
+    )
 )
 
 # Column names by role; each model draws one per role.
 ROLE_NAMES = {
-    "dt_req": ("started_at", "opened_at", "issued_at", "placed_at", "received_at", "scheduled_at", "submitted_at"),
-    "dt_opt": ("ended_at", "closed_at", "paid_at", "shipped_at", "cancelled_at", "archived_at", "reviewed_at"),
-    "str_req": ("code", "reference", "status", "title", "name", "slug"),
-    "str_opt": ("note", "comment", "description", "external_ref"),
-    "int_req": ("attempts", "quantity", "priority", "retries", "position", "revision"),
-    "json": ("extra", "payload", "details", "attributes", "context"),
-    "json_mut": ("tags", "flags", "labels", "preferences"),
+    role: tuple(names.split())
+    for role, names in (
+        (
+            "dt_req",
+            "started_at opened_at issued_at placed_at received_at scheduled_at submitted_at",
+        ),
+        ("dt_opt", "ended_at closed_at paid_at shipped_at cancelled_at archived_at reviewed_at"),
+        ("str_req", "code reference status title name slug"),
+        ("str_opt", "note comment description external_ref"),
+        ("int_req", "attempts quantity priority retries position revision"),
+        ("json", "extra payload details attributes context"),
+        ("json_mut", "tags flags labels preferences"),
+    )
 }
 
 
 def snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name.rstrip("_")).lower()
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -160,7 +171,9 @@ class Writer:
                 if match["kind"] == "ok":
                     self.manifest.silent.append(Silent(rel, number, match["category"]))
                 else:
-                    self.manifest.expected.append(Expected(rel, number, match["kind"], match["category"]))
+                    self.manifest.expected.append(
+                        Expected(rel, number, match["kind"], match["category"])
+                    )
             out.append(line.rstrip())
         body = "\n".join(out).rstrip("\n") + "\n"
         path = self.root / rel
@@ -168,6 +181,21 @@ class Writer:
         path.write_text(body, encoding="utf-8")
         self.manifest.modules += 1
         self.manifest.lines += body.count("\n")
+
+
+def substitute(template: str, mapping: dict[str, str]) -> str:
+    """Replace ``$key`` by ``mapping[key]``, taking the longest key that prefixes the word,
+    so that ``$s_id`` is ``mapping["s"] + "_id"`` and ``$json_mut`` is ``mapping["json_mut"]``."""
+    keys = sorted(mapping, key=len, reverse=True)
+
+    def replace(match: re.Match) -> str:
+        word = match.group(1)
+        for key in keys:
+            if word.startswith(key):
+                return str(mapping[key]) + word[len(key) :]  # noqa: E203 (black's slice spacing)
+        raise KeyError(f"no value for ${word}")
+
+    return re.sub(r"\$([A-Za-z_]\w*)", replace, template)
 
 
 def dedent(text: str) -> str:
@@ -178,8 +206,7 @@ def dedent(text: str) -> str:
 
 COMMON_INIT = '"""Code shared by every package of the monorepo."""\n'
 
-COMMON_DB = dedent(
-    '''
+COMMON_DB = dedent('''
     """Declarative base, mixins and helpers shared by every package."""
     from __future__ import annotations
 
@@ -216,11 +243,9 @@ COMMON_DB = dedent(
         updated_at: Mapped[Optional[datetime]] = mapped_column(
             DateTime(timezone=True), onupdate=utcnow
         )
-    '''
-)
+    ''')
 
-COMMON_TEXT = dedent(
-    '''
+COMMON_TEXT = dedent('''
     """Text helpers with no database in sight."""
     from __future__ import annotations
 
@@ -268,11 +293,11 @@ COMMON_TEXT = dedent(
         if len(text) <= width:
             return text
         return text[: max(width - len(suffix), 0)] + suffix
-    '''
-)
+    ''')
 
 
 # --------------------------------------------------------------------------- models.py
+
 
 def make_models(package: str, index: int, rng: random.Random) -> list[Model]:
     _domain, names = DOMAINS[index % len(DOMAINS)]
@@ -333,15 +358,18 @@ def render_models(package: str, index: int, models: list[Model]) -> str:
             if model is first:
                 lines.append(
                     "    __table_args__ = (\n"
-                    f'        CheckConstraint("{c["dt_opt"]} IS NOT NULL OR {c["int_req"]} >= 0"),\n'
+                    f'        CheckConstraint("{c["dt_opt"]} IS NOT NULL OR {c["int_req"]} >= 0",\n'
+                    '                        name="closed_or_counted"),\n'
                     "    )"
                 )
             lines.append("")
             lines.append(f"    id = {col}({integer}, primary_key=True)")
             if model is not first:
                 lines.append(
-                    f"    {snake(first.name)}_id = {col}({integer}, ForeignKey(\"{first.table}.id\"),\n"
-                    f"        nullable=False, index=True)"
+                    f"    {snake(first.name)}_id = {col}(\n"
+                    f'        {integer}, ForeignKey("{first.table}.id"), nullable=False,'
+                    " index=True\n"
+                    "    )"
                 )
             lines.append(f"    {c['dt_req']} = {col}(DateTime, nullable=False, default=utcnow)")
             lines.append(f"    {c['dt_opt']} = {col}(DateTime)")
@@ -350,14 +378,17 @@ def render_models(package: str, index: int, models: list[Model]) -> str:
             lines.append(f"    {c['int_req']} = {col}({integer}, nullable=False, default=0)")
             lines.append(f"    {c['json']} = {col}(JSON, nullable=False, default=dict)")
             lines.append(
-                f"    {c['json_mut']} = {col}(MutableDict.as_mutable(JSON), nullable=False,\n"
-                f"        default=dict)"
+                f"    {c['json_mut']} = {col}(\n"
+                "        MutableDict.as_mutable(JSON), nullable=False, default=dict\n"
+                "    )"
             )
             lines.append("")
             lines.append("    def __repr__(self) -> str:")
             lines.append(f"        if self.{c['dt_req']} is None:  #!ok:repr-self")
             lines.append(f'            return f"<{model.name} {{self.{c["str_req"]}!r}} (new)>"')
-            lines.append(f'        return f"<{model.name} {{self.{c["str_req"]}!r}} {{self.{c["dt_req"]}}}>"')
+            lines.append(
+                f'        return f"<{model.name} {{self.{c["str_req"]}!r}} {{self.{c["dt_req"]}}}>"'
+            )
         else:
             lines.append("")
             lines.append("    id: Mapped[int] = mapped_column(primary_key=True)")
@@ -391,8 +422,7 @@ def render_models(package: str, index: int, models: list[Model]) -> str:
 
 # --------------------------------------------------------------------------- utils.py
 
-UTILS = dedent(
-    '''
+UTILS = dedent('''
     """$package helpers that know nothing about the database."""
     from __future__ import annotations
 
@@ -421,7 +451,9 @@ UTILS = dedent(
             return self.closed_at - self.started_at
 
 
-    def retry(times: int = 3, delay: float = $delay) -> Callable[[Callable[..., T]], Callable[..., T]]:
+    def retry(
+        times: int = 3, delay: float = $delay
+    ) -> Callable[[Callable[..., T]], Callable[..., T]]:
         def decorate(func: Callable[..., T]) -> Callable[..., T]:
             @functools.wraps(func)
             def wrapper(*args: Any, **kwargs: Any) -> T:
@@ -481,11 +513,11 @@ UTILS = dedent(
             self._data[key] = value
             while len(self._data) > self.size:
                 self._data.pop(next(iter(self._data)))
-    '''
-)
+    ''')
 
 
 # --------------------------------------------------------------------------- service blocks
+
 
 @dataclasses.dataclass(frozen=True)
 class Block:
@@ -496,20 +528,33 @@ class Block:
     dead: bool = False
 
 
-def block(name: str, template: str, imports: str, needs: Callable[[Model], bool] = lambda m: True, dead: bool = False) -> Block:
+def block(
+    name: str,
+    template: str,
+    imports: str,
+    needs: Callable[[Model], bool] = lambda m: True,
+    dead: bool = False,
+) -> Block:
     return Block(name, dedent(template), frozenset(imports.split()), needs, dead)
 
 
 DEAD_BLOCKS = (
     # SEMANTICS.md 2 and 3: a parameter annotated with the model is a stored row.
-    block("describe", '''
+    block(
+        "describe",
+        '''
         def describe_$s($v: $M) -> str:
             """Human readable state of a $s."""
             if $v.$dt_req is None:  #!DBC101:param-is-none
                 return "$s not started"
             return f"$s since {$v.$dt_req:%Y-%m-%d}"
-        ''', "", dead=True),
-    block("age", '''
+        ''',
+        "",
+        dead=True,
+    ),
+    block(
+        "age",
+        """
         def $s_age_seconds(session: Session, $s_id: int) -> float:
             $v = session.get($M, $s_id)
             if $v is None:  #!ok:get-result-is-none
@@ -517,14 +562,24 @@ DEAD_BLOCKS = (
             if $v.$dt_req is not None:  #!DBC101:get-is-not-none
                 return (utcnow() - $v.$dt_req).total_seconds()
             return 0.0
-        ''', "Session utcnow", dead=True),
-    block("require", '''
+        """,
+        "Session utcnow",
+        dead=True,
+    ),
+    block(
+        "require",
+        """
         def require_$s_$str_req($v: $M) -> str:
             if $v.$str_req == None:  #!DBC101:string-eq-none
                 raise ValueError("$s has no $str_req")
             return $v.$str_req.strip()
-        ''', "", dead=True),
-    block("bump", '''
+        """,
+        "",
+        dead=True,
+    ),
+    block(
+        "bump",
+        """
         def bump_$s_$int_req(session: Session, $s_id: int) -> int:
             $v = session.scalars(select($M).where($M.id == $s_id)).one()
             if $v.$int_req is None:  #!DBC101:integer-is-none-select-one
@@ -532,50 +587,86 @@ DEAD_BLOCKS = (
             $v.$int_req += 1
             session.commit()
             return $v.$int_req
-        ''', "Session select", dead=True),
-    block("created", '''
+        """,
+        "Session select",
+        dead=True,
+    ),
+    block(
+        "created",
+        """
         def $s_created_label($v: $M) -> str:
             if $v.created_at is None:  #!DBC101:mixin-is-none
                 return "unknown"
             return $v.created_at.isoformat(timespec="minutes")
-        ''', "", needs=lambda m: m.mixin, dead=True),
-    block("format", '''
+        """,
+        "",
+        needs=lambda m: m.mixin,
+        dead=True,
+    ),
+    block(
+        "format",
+        """
         def format_$s_$dt_req($v: $M) -> str:
             if $v.$dt_req:  #!DBC100:if-else
                 return $v.$dt_req.strftime("%d %b %Y")
             else:
                 return "-"
-        ''', "", dead=True),
-    block("or_now", '''
+        """,
+        "",
+        dead=True,
+    ),
+    block(
+        "or_now",
+        """
         def $s_$dt_req_or_now(session: Session, $s_id: int) -> datetime:
             $v = session.get($M, $s_id)
             if $v is None:
                 return utcnow()
             when = $v.$dt_req or utcnow()  #!DBC100:or-default
             return when
-        ''', "Session utcnow datetime", dead=True),
-    block("state", '''
+        """,
+        "Session utcnow datetime",
+        dead=True,
+    ),
+    block(
+        "state",
+        """
         def $s_state($v: $M) -> str:
             state = "scheduled" if $v.$dt_req else "draft"  #!DBC100:ternary
             if $v.$dt_opt is not None:  #!ok:nullable-is-not-none
                 state = "done"
             return state
-        ''', "", dead=True),
-    block("not_started", '''
+        """,
+        "",
+        dead=True,
+    ),
+    block(
+        "not_started",
+        """
         def ensure_$s_started($v: $M) -> None:
             if not $v.$dt_req:  #!DBC100:not
                 raise ValueError("$s was never started")
             log.debug("%s started at %s", $v.id, $v.$dt_req)
-        ''', "log", dead=True),
-    block("set_key", '''
+        """,
+        "log",
+        dead=True,
+    ),
+    block(
+        "set_key",
+        """
         def set_$s_$json(session: Session, $s_id: int, key: str, value: Any) -> None:
             $v = session.get($M, $s_id)
             if $v is None:
                 raise LookupError($s_id)
             $v.$json[key] = value  #!DBC200:setitem
             session.commit()
-        ''', "Session Any", dead=True),
-    block("merge", '''
+        """,
+        "Session Any",
+        dead=True,
+    ),
+    block(
+        "merge",
+        """
         def merge_$s_$json(session: Session, $s_id: int, changes: dict[str, Any]) -> bool:
             $v = session.get($M, $s_id)
             if $v is None:
@@ -583,54 +674,84 @@ DEAD_BLOCKS = (
             $v.$json.update(changes)  #!DBC200:update
             session.commit()
             return True
-        ''', "Session Any", dead=True),
-    block("forget", '''
+        """,
+        "Session Any",
+        dead=True,
+    ),
+    block(
+        "forget",
+        """
         def forget_$s_key(session: Session, $s_id: int, key: str) -> None:
             $v = session.get($M, $s_id)
             if $v is None or key not in $v.$json:
                 return
             del $v.$json[key]  #!DBC200:delitem
             session.commit()
-        ''', "Session", dead=True),
+        """,
+        "Session",
+        dead=True,
+    ),
 )
 
 SILENT_BLOCKS = (
-    block("is_open", '''
+    block(
+        "is_open",
+        """
         def $s_is_open($v: $M) -> bool:
             if $v.$dt_opt is None:  #!ok:nullable-is-none
                 return True
             return $v.$dt_opt > utcnow()
-        ''', "utcnow"),
-    block("closed_label", '''
+        """,
+        "utcnow",
+    ),
+    block(
+        "closed_label",
+        """
         def $s_closed_label($v: $M) -> str:
             if $v.$dt_opt:  #!ok:nullable-truthiness
                 return $v.$dt_opt.strftime("%Y-%m-%d")
             else:
                 return "open"
-        ''', ""),
-    block("count_label", '''
+        """,
+        "",
+    ),
+    block(
+        "count_label",
+        """
         def $s_$int_req_label($v: $M) -> str:
             if $v.$int_req:  #!ok:integer-truthiness
                 return f"{$v.$int_req} x"
             else:
                 return "none"
-        ''', ""),
-    block("display", '''
+        """,
+        "",
+    ),
+    block(
+        "display",
+        """
         def $s_display_name($v: $M) -> str:
             label = $v.$str_req or "unnamed"  #!ok:string-or-default
             if $v.$str_opt:  #!ok:nullable-string-truthiness
                 label = f"{label} ({$v.$str_opt})"
             return label
-        ''', ""),
-    block("json_view", '''
+        """,
+        "",
+    ),
+    block(
+        "json_view",
+        """
         def $s_$json_view($v: $M) -> dict[str, Any]:
             if $v.$json is None:  #!ok:json-is-none
                 return {}
             if not $v.$json:  #!ok:json-truthiness
                 return {"empty": True}
             return dict($v.$json)
-        ''', "Any"),
-    block("create", '''
+        """,
+        "Any",
+    ),
+    block(
+        "create",
+        """
         def create_$s(session: Session, $str_req: str) -> $M:
             $v = $M($str_req=$str_req, $json={}, $json_mut={})
             if $v.$dt_req is None:  #!ok:transient-is-none
@@ -641,19 +762,31 @@ SILENT_BLOCKS = (
             if $v.id is None:  #!ok:primary-key-is-none
                 raise RuntimeError("flush assigned no id")
             return $v
-        ''', "Session utcnow"),
-    block("stale", '''
+        """,
+        "Session utcnow",
+    ),
+    block(
+        "stale",
+        """
         def $s_is_stale(record, now: datetime) -> bool:
             if record.$dt_req is None:  #!ok:unannotated-receiver
                 return True
             return now - record.$dt_req > timedelta(days=30)
-        ''', "datetime timedelta"),
-    block("any_receiver", '''
+        """,
+        "datetime timedelta",
+    ),
+    block(
+        "any_receiver",
+        """
         def $s_summary(obj: Any) -> str:
             when = obj.$dt_req or "never"  #!ok:any-receiver
             return f"{obj!r} at {when}"
-        ''', "Any"),
-    block("open_list", '''
+        """,
+        "Any",
+    ),
+    block(
+        "open_list",
+        """
         def list_open_$s(session: Session, limit: int = 50) -> list[$M]:
             stmt = (
                 select($M)
@@ -663,16 +796,24 @@ SILENT_BLOCKS = (
                 .limit(limit)
             )
             return list(session.scalars(stmt))
-        ''', "Session select"),
-    block("tag", '''
+        """,
+        "Session select",
+    ),
+    block(
+        "tag",
+        """
         def tag_$s(session: Session, $s_id: int, tag: str) -> None:
             $v = session.get($M, $s_id)
             if $v is None:
                 raise LookupError($s_id)
             $v.$json_mut[tag] = True  #!ok:mutable-dict-setitem
             session.commit()
-        ''', "Session"),
-    block("flagged", '''
+        """,
+        "Session",
+    ),
+    block(
+        "flagged",
+        """
         def record_$s_$json(session: Session, $s_id: int, key: str, value: Any) -> None:
             $v = session.get($M, $s_id)
             if $v is None:
@@ -680,41 +821,61 @@ SILENT_BLOCKS = (
             $v.$json[key] = value  #!ok:flag-modified-after
             flag_modified($v, "$json")
             session.commit()
-        ''', "Session Any flag_modified"),
-    block("rebuild", '''
+        """,
+        "Session Any flag_modified",
+    ),
+    block(
+        "rebuild",
+        """
         def annotate_$s(session: Session, $s_id: int, key: str, value: Any) -> None:
             $v = session.get($M, $s_id)
             if $v is None:
                 raise LookupError($s_id)
             $v.$json = {**$v.$json, key: value}  #!ok:new-value
             session.commit()
-        ''', "Session Any"),
-    block("scalar", '''
+        """,
+        "Session Any",
+    ),
+    block(
+        "scalar",
+        """
         def $s_$dt_req_of(session: Session, $s_id: int) -> Optional[datetime]:
             value = session.scalar(select($M.$dt_req).where($M.id == $s_id))
             if value is None:  #!ok:scalar-query-result
                 log.info("no $s %s", $s_id)
             return value
-        ''', "Session select Optional datetime log"),
-    block("last_operand", '''
+        """,
+        "Session select Optional datetime log",
+    ),
+    block(
+        "last_operand",
+        """
         def $s_since($v: $M, include: bool) -> Optional[datetime]:
             if include and $v.$dt_req:  #!ok:and-not-dead
                 log.debug("including %s", $v.id)
             else:
                 log.debug("skipping %s", $v.id)
             return include and $v.$dt_req  #!ok:value-context-last-operand
-        ''', "Optional datetime log"),
-    block("window", '''
+        """,
+        "Optional datetime log",
+    ),
+    block(
+        "window",
+        """
         def $s_window_label(window: Window) -> str:
             if window.started_at is None:  #!ok:dataclass-lookalike
                 return "unbounded"
             window.payload["seen"] = True  #!ok:dataclass-dict-setitem
             return window.started_at.isoformat()
-        ''', "Window"),
+        """,
+        "Window",
+    ),
 )
 
 UTILITY_BLOCKS = (
-    block("page", '''
+    block(
+        "page",
+        """
         def paginate(items: list[Any], page: int, per_page: int = 25) -> dict[str, Any]:
             if page < 1:
                 raise ValueError("page starts at 1")
@@ -726,8 +887,12 @@ UTILITY_BLOCKS = (
                 "pages": max((len(items) + per_page - 1) // per_page, 1),
                 "has_next": start + per_page < len(items),
             }
-        ''', "Any"),
-    block("headers", '''
+        """,
+        "Any",
+    ),
+    block(
+        "headers",
+        """
         def parse_headers(raw: str) -> dict[str, str]:
             headers: dict[str, str] = {}
             for line in raw.splitlines():
@@ -740,16 +905,24 @@ UTILITY_BLOCKS = (
                 else:
                     headers[key] = value.strip()
             return headers
-        ''', ""),
-    block("buckets", '''
+        """,
+        "",
+    ),
+    block(
+        "buckets",
+        """
         def bucket_by_day(stamps: list[datetime]) -> dict[str, int]:
             counts: dict[str, int] = {}
             for stamp in sorted(stamps):
                 day = stamp.strftime("%Y-%m-%d")
                 counts[day] = counts.get(day, 0) + 1
             return counts
-        ''', "datetime"),
-    block("env", '''
+        """,
+        "datetime",
+    ),
+    block(
+        "env",
+        """
         def read_limits(env: dict[str, str]) -> tuple[int, float]:
             try:
                 batch = int(env.get("BATCH_SIZE", "100"))
@@ -758,17 +931,21 @@ UTILITY_BLOCKS = (
                 batch = 100
             timeout = float(env.get("TIMEOUT", "2.5") or 2.5)
             return max(batch, 1), timeout
-        ''', "log"),
+        """,
+        "log",
+    ),
 )
 
 
-def render_service(package: str, module: str, own: list[Model], other: list[Model] | None, rng: random.Random) -> str:
+def render_service(
+    package: str, module: str, own: list[Model], other: list[Model] | None, rng: random.Random
+) -> str:
     """One service module: 1-3 dead blocks, 4-7 silent blocks, 1-2 utilities, shuffled."""
     chosen: list[tuple[Block, Model | None]] = []
 
     def pick_model(b: Block) -> Model:
         pool = [m for m in own if b.needs(m)]
-        if other and rng.random() < 0.3:
+        if other and rng.random() < 0.2:
             pool = [m for m in other if b.needs(m)] or pool
         return rng.choice(pool)
 
@@ -789,12 +966,13 @@ def render_service(package: str, module: str, own: list[Model], other: list[Mode
         if model is not None:
             mapping = dict(model.cols)
             mapping.update(M=model.name, v=model.var, s=model.var)
-            used_models[model.package].add(model.name)
-        text = string.Template(b.template).substitute(mapping)
+        text = substitute(b.template, mapping)
         name = re.match(r"def (\w+)", text)[1]
         if name in seen_functions:  # same block on the same model twice: keep one
             continue
         seen_functions.add(name)
+        if model is not None and "$M" in b.template:
+            used_models[model.package].add(model.name)
         imports |= b.imports
         bodies.append(text)
 
@@ -823,13 +1001,16 @@ def render_service(package: str, module: str, own: list[Model], other: list[Mode
         local.append(f"from {pkg}.models import {', '.join(sorted(used_models[pkg]))}")
     if "Window" in imports:
         local.append(f"from {package}.utils import Window")
-    head += local + ["", 'log = logging.getLogger(__name__)']
+    head += local + ["", "log = logging.getLogger(__name__)"]
     return "\n".join(head) + "\n\n\n" + "\n\n".join(bodies)
 
 
 # --------------------------------------------------------------------------- driver
 
-def generate(out: str | os.PathLike[str], packages: int = 100, seed: str = DEFAULT_SEED) -> Manifest:
+
+def generate(
+    out: str | os.PathLike[str], packages: int = 100, seed: str = DEFAULT_SEED
+) -> Manifest:
     """Write the tree into ``out`` (emptied first) and return its manifest."""
     root = pathlib.Path(out).expanduser().resolve()
     if root.exists():
@@ -847,16 +1028,30 @@ def generate(out: str | os.PathLike[str], packages: int = 100, seed: str = DEFAU
         rng = random.Random(f"{seed}:{package}")
         models = make_models(package, index, rng)
         manifest.models += len(models)
-        writer.write(f"{package}/__init__.py", f'"""{package}: the {DOMAINS[index % len(DOMAINS)][0]} package."""\n')
+        writer.write(
+            f"{package}/__init__.py",
+            f'"""{package}: the {DOMAINS[index % len(DOMAINS)][0]} package."""\n',
+        )
         writer.write(f"{package}/models.py", render_models(package, index, models))
         writer.write(
             f"{package}/utils.py",
-            string.Template(UTILS).substitute(package=package, delay=f"{0.1 + (index % 7) / 10:.1f}", cache_size=64 + index % 5 * 32),
+            substitute(
+                UTILS,
+                dict(
+                    package=package,
+                    delay=f"{0.1 + (index % 7) / 10:.1f}",
+                    cache_size=64 + index % 5 * 32,
+                ),
+            ),
         )
         for module in SERVICE_MODULES:
-            writer.write(f"{package}/{module}.py", render_service(package, module, models, previous, rng))
+            writer.write(
+                f"{package}/{module}.py", render_service(package, module, models, previous, rng)
+            )
         previous = models
-    (root / "expected.json").write_text(json.dumps(manifest.to_json(), indent=1) + "\n", encoding="utf-8")
+    (root / "expected.json").write_text(
+        json.dumps(manifest.to_json(), indent=1) + "\n", encoding="utf-8"
+    )
     return manifest
 
 
@@ -868,16 +1063,14 @@ def precommit_files(manifest: Manifest, count: int = 3) -> list[str]:
     for e in manifest.expected:
         if e.path.startswith(last):
             by_path[e.path].add(e.code)
+    candidates = sorted(by_path, key=lambda p: (-len(by_path[p]), p))
     chosen: list[str] = []
     covered: set[str] = set()
-    for path in sorted(by_path, key=lambda p: (-len(by_path[p]), p)):
-        if len(chosen) == count:
-            break
-        if by_path[path] - covered or len(by_path) - len(chosen) <= count:
+    for path in candidates:  # first the files that add a code not yet covered
+        if len(chosen) < count and by_path[path] - covered:
             chosen.append(path)
             covered |= by_path[path]
-    for module in SERVICE_MODULES:  # top up if the package had few files with findings
-        path = f"{last}{module}.py"
+    for path in candidates + [f"{last}{module}.py" for module in SERVICE_MODULES]:
         if len(chosen) < count and path not in chosen:
             chosen.append(path)
     return sorted(chosen)
@@ -885,20 +1078,34 @@ def precommit_files(manifest: Manifest, count: int = 3) -> list[str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--packages", type=int, default=100, help="number of packages (default: 100)")
+    parser.add_argument(
+        "--packages", type=int, default=100, help="number of packages (default: 100)"
+    )
     parser.add_argument("--out", required=True, help="directory to write (emptied first)")
-    parser.add_argument("--seed", default=DEFAULT_SEED, help=f"generator seed (default: {DEFAULT_SEED})")
+    parser.add_argument(
+        "--seed", default=DEFAULT_SEED, help=f"generator seed (default: {DEFAULT_SEED})"
+    )
     args = parser.parse_args(argv)
     if args.packages < 1:
         parser.error("--packages must be at least 1")
     manifest = generate(args.out, args.packages, args.seed)
     counts = manifest.counts()
-    print(f"wrote {manifest.root}: {args.packages} packages, {manifest.modules} modules, {manifest.lines} lines, {manifest.models} models")
-    print("expected findings: " + ", ".join(f"{code} {n}" for code, n in counts.items()) + f" (total {sum(counts.values())})")
+    print(
+        f"wrote {manifest.root}: {args.packages} packages, {manifest.modules} modules, "
+        f"{manifest.lines} lines, {manifest.models} models"
+    )
+    print(
+        "expected findings: "
+        + ", ".join(f"{code} {n}" for code, n in counts.items())
+        + f" (total {sum(counts.values())})"
+    )
     by_category = collections.Counter(f"{e.code} {e.category}" for e in manifest.expected)
     for key, n in sorted(by_category.items()):
         print(f"  {key:<40} {n:>5}")
-    print(f"silent look-alikes: {len(manifest.silent)} (listed with the expectations in expected.json)")
+    print(
+        f"silent look-alikes: {len(manifest.silent)}"
+        " (listed with the expectations in expected.json)"
+    )
     return 0
 
 

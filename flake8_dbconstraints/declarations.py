@@ -186,6 +186,24 @@ class DeclarationReader:
             elif isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 yield self._read_function(statement, context)
 
+    def read_table(self, cls: ClassRef, table: ast.expr) -> Iterator[ColumnDeclaration]:
+        """``__table__ = Table("name", metadata, Column("a", ...), ...)``: its columns.
+        Annotations in the class body do not change them (nothing is read for a
+        ``__table__`` that is not a literal ``Table(...)`` call)."""
+        scope = cls.module.scope
+        if not (isinstance(table, ast.Call) and _is_sa(self.resolver.qualify(table.func, scope), "sqlalchemy.Table")):
+            return
+        context = _Context(scope, cls.module.path, frozenset(), False)
+        for arg in table.args:
+            if not (isinstance(arg, ast.Call) and arg.args and isinstance(arg.args[0], ast.Constant)
+                    and isinstance(arg.args[0].value, str)):
+                continue
+            style, defaults = self._column_style(self.resolver.resolve_expr(arg.func, scope))
+            if style == "column":
+                keywords = {kw.arg: kw.value for kw in arg.keywords if kw.arg}
+                yield self._read_column_call(arg.args[0].value, arg, keywords, style, defaults, arg,
+                                             None, False, "", context)
+
     def _primary_key_constraint_names(self, cls: ClassRef) -> frozenset:
         """Column names in ``PrimaryKeyConstraint("a", "b")`` of ``__table_args__``."""
         names: set = set()

@@ -13,10 +13,11 @@ library modules never are; names imported from them stay dotted strings.
 from __future__ import annotations
 
 import ast
+import contextlib
 import dataclasses
 import functools
 import os
-from typing import Optional, Sequence
+from typing import Iterable, Iterator, Optional, Sequence
 
 from flake8_dbconstraints.safety import LOG, guarded
 from flake8_dbconstraints.scopes import Scope, may_bind_in_expressions
@@ -93,9 +94,24 @@ class ProjectLoader:
     def __init__(self, roots: Sequence[str]) -> None:
         self.roots = tuple(dict.fromkeys(os.path.abspath(root) for root in roots))
         self._files: dict[str, Optional[str]] = {}
-        # Every module file consulted while checking the current file: the
-        # dependencies of its cached findings.
-        self.consulted: Optional[set] = None
+        # Open recordings of the module names looked up (and where they were found):
+        # what a cached finding or model depends on.
+        self._recordings: list[set] = []
+
+    @contextlib.contextmanager
+    def recording(self) -> Iterator[set]:
+        """Collect every (module name, file or None) looked up inside the block."""
+        consulted: set = set()
+        self._recordings.append(consulted)
+        try:
+            yield consulted
+        finally:
+            self._recordings.pop()
+
+    def record(self, consulted: Iterable[tuple]) -> None:
+        """Replay what a cached answer consulted into the open recordings."""
+        for recording in self._recordings:
+            recording.update(consulted)
 
     def find_file(self, modname: str) -> Optional[str]:
         """The ``.py`` file of a project module, or None if it is not the project's."""
@@ -105,8 +121,8 @@ class ProjectLoader:
                 found = self._locate(modname)
             self._files[modname] = found
         found = self._files[modname]
-        if self.consulted is not None:
-            self.consulted.add((modname, found))
+        for recording in self._recordings:
+            recording.add((modname, found))
         return found
 
     def _locate(self, modname: str) -> Optional[str]:

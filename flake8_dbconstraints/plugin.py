@@ -78,17 +78,27 @@ class DBConstraintsChecker:
 
         findings: list = []
         with guarded(f"file {self.filename}"):
-            findings = list(self._findings())
-        for finding in findings:
-            yield finding.line, finding.col, finding.message, type(self)
+            findings = self._findings()
+        for line, col, message in findings:
+            yield line, col, message, type(self)
 
-    def _findings(self) -> Iterator[Any]:
+    def _findings(self) -> list:
         from flake8_dbconstraints.checker import FileChecker
         from flake8_dbconstraints.file_models import FileModels
-        from flake8_dbconstraints.project import registry_for, roots_for
+        from flake8_dbconstraints.project import cache_for, registry_for, roots_for
         from flake8_dbconstraints.rules import ALL_RULES
 
         registry = registry_for(roots_for(self.filename, self.settings), self.settings)
         source = "".join(self.lines)
-        file_models = FileModels(registry, self.filename, self.tree, source)
-        return FileChecker(self.tree, file_models, list(ALL_RULES), source).run()
+        cache = cache_for(self.settings)
+        if cache is not None:
+            cached = cache.load(self.filename, source, registry.loader)
+            if cached is not None:
+                return cached
+        with registry.loader.recording() as consulted:
+            file_models = FileModels(registry, self.filename, self.tree, source)
+            checker = FileChecker(self.tree, file_models, list(ALL_RULES), source)
+            findings = [(finding.line, finding.col, finding.message) for finding in checker.run()]
+        if cache is not None:
+            cache.store(self.filename, source, findings, consulted)
+        return findings

@@ -10,6 +10,9 @@ from __future__ import annotations
 import functools
 import os
 
+from typing import Optional
+
+from flake8_dbconstraints.cache import ResultCache
 from flake8_dbconstraints.column_types import TypeClassifier
 from flake8_dbconstraints.loader import ProjectLoader, find_package_root
 from flake8_dbconstraints.names import NameResolver
@@ -22,6 +25,14 @@ def registry_for(roots: tuple[str, ...], settings: Settings) -> ModelRegistry:
     resolver = NameResolver(ProjectLoader(roots))
     classifier = TypeClassifier(resolver, settings.truthy_types, settings.json_types)
     return ModelRegistry(resolver, classifier)
+
+
+@functools.lru_cache(maxsize=16)
+def cache_for(settings: Settings) -> Optional[ResultCache]:
+    """The result cache of this process, or None when switched off."""
+    if settings.cache_dir is None:
+        return None
+    return ResultCache(settings.cache_dir, settings)
 
 
 def roots_for(filename: str, settings: Settings) -> tuple[str, ...]:
@@ -40,6 +51,7 @@ def clear_caches() -> None:
     from flake8_dbconstraints import loader, names
 
     registry_for.cache_clear()
+    cache_for.cache_clear()
     loader._load_file_cached.cache_clear()
     loader.module_name_for_file.cache_clear()
     names._imported.clear()

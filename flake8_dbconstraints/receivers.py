@@ -41,6 +41,15 @@ SCALAR_ONE_METHODS = frozenset({"scalar_one", "scalar_one_or_none", "scalar"})
 UNSAFE_SELF_METHODS = frozenset({"__init__", "__post_init__", "__repr__", "__str__", "__new__",
                                  "__init_subclass__", "__setattr__", "__getattr__"})
 SAFE_DECORATORS = frozenset({"property", "cached_property"})
+LISTENER_DECORATORS = frozenset({"listens_for"})
+
+
+def _last_name(node: ast.expr) -> Optional[str]:
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    if isinstance(node, ast.Name):
+        return node.id
+    return None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,6 +65,21 @@ class ReceiverResolver:
     def __init__(self, file_models: Any) -> None:
         # file_models: resolves class expressions of the checked file to models
         self.file_models = file_models
+        self._listeners: Optional[set] = None
+
+    def _is_listener(self, function: ast.AST) -> bool:
+        """Event listeners see objects before they are flushed (SEMANTICS 3): a
+        function decorated ``@listens_for`` or handed to ``event.listen(...)``."""
+        for decorator in getattr(function, "decorator_list", ()):
+            call = decorator.func if isinstance(decorator, ast.Call) else decorator
+            if _last_name(call) in LISTENER_DECORATORS:
+                return True
+        if self._listeners is None:
+            self._listeners = set()
+            for node in ast.walk(self.file_models.module.tree):
+                if isinstance(node, ast.Call) and _last_name(node.func) == "listen" and len(node.args) >= 3:
+                    self._listeners.add(_last_name(node.args[2]))
+        return getattr(function, "name", None) in self._listeners
 
     # -- public --------------------------------------------------------------------
     def receiver_of(self, expr: ast.expr, scope: Scope) -> Optional[Receiver]:
@@ -129,7 +153,7 @@ class ReceiverResolver:
             and function.args.args[0] is binding.node
         ):
             return self._self(scope.class_node, function)
-        if binding.annotation is None:
+        if binding.annotation is None or self._is_listener(function):
             return None
         model = self.file_models.model_from_annotation(binding.annotation, scope)
         return Receiver(model, "row") if model is not None else None

@@ -16,7 +16,13 @@ from typing import Any, Mapping, Optional
 import ast
 
 from flake8_dbconstraints.column_types import FOREIGN_KEY, UNKNOWN, TypeClassifier, TypeFacts, class_assignment
-from flake8_dbconstraints.declarations import ColumnDeclaration, DeclarationReader, RelationshipDeclaration, dotted_text
+from flake8_dbconstraints.declarations import (
+    ColumnDeclaration,
+    DeclarationReader,
+    RelationshipDeclaration,
+    literal,
+    unwrap_optional,
+)
 from flake8_dbconstraints.names import FLASK_MODEL, MAX_DEPTH, ClassRef, External, NameResolver, Value
 from flake8_dbconstraints.names import is_sqlalchemy as _is_sa
 from flake8_dbconstraints.nullability import is_not_null
@@ -50,22 +56,34 @@ class ModelRegistry:
         self.resolver = resolver
         self.classifier = classifier
         self.reader = DeclarationReader(resolver)
-        self._kinds: dict[int, Optional[str]] = {}
-        self._models: dict[int, Optional[ModelInfo]] = {}
+        self.loader = resolver.loader
+        # Per class node: (answer, the module lookups it rested on), so that a cached
+        # answer still counts those modules as dependencies of the file asking.
+        self._kinds: dict[int, tuple] = {}
+        self._models: dict[int, tuple] = {}
+
+    def _memoized(self, memo: dict, key: int, compute) -> Any:
+        if key in memo:
+            answer, consulted = memo[key]
+            self.loader.record(consulted)
+            return answer
+        memo[key] = (None, ())  # breaks inheritance and import cycles
+        with self.loader.recording() as consulted:
+            answer = compute()
+        memo[key] = (answer, frozenset(consulted))
+        return answer
 
     # -- is it a model? -------------------------------------------------------------
     def kind(self, cls: ClassRef, depth: int = 0) -> Optional[str]:
         """"root", "abstract", "model", "sqlmodel_base", "sqlmodel_table" or None."""
-        key = id(cls.node)
-        if key in self._kinds:
-            return self._kinds[key]
-        self._kinds[key] = None  # breaks inheritance cycles
-        result = None
-        if depth <= MAX_DEPTH:
-            with guarded(f"the bases of class {cls.name} in {cls.module.path}"):
-                result = self._compute_kind(cls, depth)
-        self._kinds[key] = result
-        return result
+        def compute() -> Optional[str]:
+            result = None
+            if depth <= MAX_DEPTH:
+                with guarded(f"the bases of class {cls.name} in {cls.module.path}"):
+                    result = self._compute_kind(cls, depth)
+            return result
+
+        return self._memoized(self._kinds, id(cls.node), compute)
 
     def _compute_kind(self, cls: ClassRef, depth: int) -> Optional[str]:
         if self._is_decorated(cls, "as_declarative"):
@@ -142,16 +160,14 @@ class ModelRegistry:
     # -- what are its columns? ---------------------------------------------------------
     def model_for_class(self, cls: ClassRef) -> Optional[ModelInfo]:
         """The model of a mapped (not abstract) class, or None."""
-        key = id(cls.node)
-        if key in self._models:
-            return self._models[key]
-        self._models[key] = None
-        model = None
-        if self.kind(cls) in ("model", "sqlmodel_table"):
-            with guarded(f"the columns of model {cls.name} in {cls.module.path}"):
-                model = self._build_model(cls)
-        self._models[key] = model
-        return model
+        def compute() -> Optional[ModelInfo]:
+            model = None
+            if self.kind(cls) in ("model", "sqlmodel_table"):
+                with guarded(f"the columns of model {cls.name} in {cls.module.path}"):
+                    model = self._build_model(cls)
+            return model
+
+        return self._memoized(self._models, id(cls.node), compute)
 
     def _build_model(self, cls: ClassRef) -> ModelInfo:
         mro = self.linearize(cls)
@@ -159,6 +175,15 @@ class ModelRegistry:
         columns: dict[str, ColumnInfo] = {}
         relationships: dict[str, Any] = {}
         seen: set = set()
+        table_declared = False
+        for cls_node in mro:
+            table = class_assignment(cls_node.node, "__table__")
+            if table is not None:
+                # Columns come from the Table, whatever the class body annotates.
+                table_declared = True
+                for declaration in self.reader.read_table(cls_node, table):
+                    columns.setdefault(declaration.key, self._column_info(declaration, annotation_map))
+                break
         for cls_node in mro:
             sqlmodel = (self.kind(cls_node) or "").startswith("sqlmodel")
             for declaration in self.reader.read_class(cls_node, sqlmodel):
@@ -166,9 +191,13 @@ class ModelRegistry:
                     continue
                 seen.add(declaration.key)
                 if isinstance(declaration, ColumnDeclaration):
-                    columns[declaration.key] = self._column_info(declaration, annotation_map)
+                    if not table_declared:
+                        columns[declaration.key] = self._column_info(declaration, annotation_map)
                 elif isinstance(declaration, RelationshipDeclaration):
                     relationships[declaration.key] = declaration
+                    columns.pop(declaration.key, None)
+                elif table_declared:
+                    columns.pop(declaration.key, None)
         return ModelInfo(
             name=cls.name,
             qname=cls.qname,
@@ -219,7 +248,7 @@ class ModelRegistry:
         return mro(cls, ())
 
     def _type_annotation_map(self, mro: list) -> list:
-        """``type_annotation_map`` entries of the declarative base: [(key ref, type, scope)]."""
+        """``type_annotation_map`` entries of the declarative base: [(key, type, scope)]."""
         for cls_node in mro:
             scope = cls_node.module.scope
             value = class_assignment(cls_node.node, "type_annotation_map")
@@ -230,15 +259,13 @@ class ModelRegistry:
                 )
             if isinstance(value, ast.Dict):
                 return [
-                    (self.resolver.resolve_expr(key, scope), type_node, scope)
-                    for key, type_node in zip(value.keys, value.values)
-                    if key is not None
+                    (key, type_node, scope) for key, type_node in zip(value.keys, value.values) if key is not None
                 ]
         return []
 
     def _column_info(self, declaration: ColumnDeclaration, annotation_map: list) -> ColumnInfo:
+        declaration = self._expand_annotated_alias(declaration)
         facts = self._column_facts(declaration, annotation_map)
-        path = declaration.path
         return ColumnInfo(
             key=declaration.key,
             db_name=declaration.db_name,
@@ -246,25 +273,52 @@ class ModelRegistry:
             primary_key=declaration.nullability.primary_key is True,
             facts=facts,
             declared_type=declaration.annotation_text or facts.label,
-            declared_at=f"{display_path(path)}:{declaration.line}",
+            declared_at=f"{display_path(declaration.path)}:{declaration.line}",
         )
+
+    def _expand_annotated_alias(self, declaration: ColumnDeclaration) -> ColumnDeclaration:
+        """``Mapped[timestamp]`` where ``timestamp = Annotated[X, mapped_column(...)]``:
+        the alias's type, Optional and ``nullable=``/``primary_key=`` apply, the
+        column's own keywords winning (SEMANTICS 1)."""
+        annotation = declaration.annotation
+        if not isinstance(annotation, (ast.Name, ast.Attribute)) or declaration.nullability.style != "mapped":
+            return declaration
+        ref = self.resolver.resolve_expr(annotation, declaration.scope)
+        if not (isinstance(ref, Value) and isinstance(ref.node, ast.Subscript)):
+            return declaration
+        base, optional, explicit = unwrap_optional(ref.node)
+        if base is None or (base is ref.node):
+            return declaration
+        facts = declaration.nullability
+        primary_key = facts.primary_key
+        if primary_key is None:
+            primary_key = _annotated_keyword(ref.node, "primary_key")
+        nullability = dataclasses.replace(
+            facts,
+            nullable=facts.nullable if facts.nullable is not None else explicit,
+            primary_key=primary_key,
+            annotation_optional=bool(facts.annotation_optional) or optional,
+        )
+        return dataclasses.replace(declaration, annotation=base, nullability=nullability, scope=ref.module.scope)
 
     def _column_facts(self, declaration: ColumnDeclaration, annotation_map: list) -> TypeFacts:
         if declaration.type_node is not None:
             return self.classifier.classify_expr(declaration.type_node, declaration.scope)
         if declaration.foreign_key_only:
             return FOREIGN_KEY
-        if declaration.annotation is None:
-            return UNKNOWN
         annotation = declaration.annotation
-        text = dotted_text(annotation.value if hasattr(annotation, "slice") else annotation)
-        if not text:
+        if annotation is None:
             return UNKNOWN
-        ref = self.resolver.resolve_expr(ast.parse(text, mode="eval").body, declaration.scope)
+        dumped = ast.dump(annotation)
+        for key_node, type_node, scope in annotation_map:
+            if isinstance(key_node, ast.Subscript) and ast.dump(key_node) == dumped:
+                return self.classifier.classify_expr(type_node, scope)
+        origin = annotation.value if isinstance(annotation, ast.Subscript) else annotation
+        ref = self.resolver.resolve_expr(origin, declaration.scope)
         if ref is None:
             return UNKNOWN
-        for key_ref, type_node, scope in annotation_map:
-            if key_ref is not None and key_ref == ref:
+        for key_node, type_node, scope in annotation_map:
+            if self.resolver.resolve_expr(key_node, scope) == ref:
                 return self.classifier.classify_expr(type_node, scope)
         return self.classifier.classify_python_ref(ref)
 
@@ -279,6 +333,17 @@ class ModelRegistry:
         if isinstance(ref, ClassRef):
             return self.model_for_class(ref)
         return None
+
+
+def _annotated_keyword(annotated: ast.Subscript, keyword: str) -> object:
+    """A literal keyword of the ``mapped_column(...)`` inside ``Annotated[...]``."""
+    elements = annotated.slice.elts if isinstance(annotated.slice, ast.Tuple) else []
+    for meta in elements[1:]:
+        if isinstance(meta, ast.Call):
+            for item in meta.keywords:
+                if item.arg == keyword:
+                    return literal(item.value)
+    return None
 
 
 def _is_abstract(node: ast.ClassDef) -> bool:
