@@ -149,7 +149,7 @@ class FileChecker:
     def column_use(self, attribute: ast.expr, scope: Scope) -> Optional[ColumnUse]:
         """Like ``column_of``, but unknown when the function writes that attribute."""
         use = self.column_of(attribute, scope)
-        if use is None or is_written(scope, attribute.value, attribute.attr):
+        if use is None or is_written(scope, attribute.value, attribute.attr, attribute):
             return None
         return use
 

@@ -293,18 +293,33 @@ def _agree(results: list) -> Optional[Receiver]:
     return Receiver(first.model, state, first.many)
 
 
-def is_written(scope: Scope, receiver_expr: ast.expr, attr: str, before_line: Optional[int] = None) -> bool:
-    """Is ``receiver.attr`` assigned or deleted (before ``before_line``, if given), or the
-    receiver handed to setattr or make_transient, in the function or around it? Then
-    its value may be anything."""
+def is_written(scope: Scope, receiver_expr: ast.expr, attr: str, at: ast.AST) -> bool:
+    """Can ``receiver.attr`` have been assigned or deleted by the time ``at`` runs: a
+    write earlier in the function or anywhere in a loop around ``at``? Or was the
+    receiver handed to setattr or make_transient? Then its value may be anything."""
     text = target_text(receiver_expr)
     if text is None:
         return True
     current: Optional[Scope] = scope
     while current is not None:
         current.bindings  # collecting the bindings also collects the writes
-        lines = current.written_attributes.get((text, attr), ())
-        if text in current.opaque_names or any(before_line is None or line < before_line for line in lines):
+        if text in current.opaque_names:
             return True
+        for line in current.written_attributes.get((text, attr), ()):
+            # In an enclosing function, a write may run before a closure is called.
+            if current is not scope or line < at.lineno or _share_loop(current, line, at.lineno):
+                return True
         current = current.parent
     return False
+
+
+def _share_loop(scope: Scope, first: int, second: int) -> bool:
+    loops = scope.memo.get("loops")
+    if loops is None:
+        loops = [
+            (node.lineno, node.end_lineno or node.lineno)
+            for node in ast.walk(scope.node)
+            if isinstance(node, (ast.For, ast.AsyncFor, ast.While))
+        ]
+        scope.memo["loops"] = loops
+    return any(start <= first <= end and start <= second <= end for start, end in loops)

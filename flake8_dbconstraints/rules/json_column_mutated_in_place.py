@@ -88,9 +88,8 @@ def _check_change(container: ast.expr, offset: int, node: ast.AST, scope: Scope,
     tracked = use.column.facts.mutable == "tracked"
     if tracked and level == 0 and not copied:
         return  # the Mutable wrapper sees top-level changes (SEMANTICS 6)
-    line = node.lineno
-    if is_written(scope, container.value, container.attr, before_line=line):
-        return  # a new value was assigned first: the change goes into it
+    if is_written(scope, container.value, container.attr, node):
+        return  # a new value may have been assigned first: the change goes into it
     if _flag_modified_follows(scope, use.receiver_text, use.column.key, node):
         return
     yield _finding(node, use, level, via, copied, tracked)
