@@ -48,8 +48,14 @@ def roots_for(filename: str, settings: Settings) -> tuple[str, ...]:
 
 def clear_caches() -> None:
     """Forget everything learned in this process (tests; a changed project)."""
+    import importlib
+
+    import astroid
+
     from flake8_dbconstraints import loader, names
 
+    astroid.MANAGER.clear_cache()  # also its module-location caches
+    importlib.invalidate_caches()
     registry_for.cache_clear()
     cache_for.cache_clear()
     loader._load_file_cached.cache_clear()
