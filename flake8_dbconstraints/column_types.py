@@ -300,5 +300,3 @@ def _python_type(instance: Any) -> Any:
         return instance.python_type
     except Exception:  # NotImplementedError in 2.0 means unknown (SEMANTICS 2)
         return None
-
-

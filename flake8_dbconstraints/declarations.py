@@ -444,4 +444,3 @@ def _relationship_target_name(inner: ast.expr) -> Optional[str]:
         base = _unquote(base.slice)
     text = dotted_text(base) if base is not None else None
     return text.rsplit(".", 1)[-1] if text else None
-

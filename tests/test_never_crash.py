@@ -178,7 +178,8 @@ HOSTILE_PROJECTS = {
     },
     "star imports and missing third-party packages": {
         "app/models.py": "from not_installed_anywhere import *\nfrom app.other import *\n",
-        "app/other.py": "from app.models import *\nimport also_missing.deep.module as m\nclass Visit(m.Base):\n    pass\n",
+        "app/other.py": "from app.models import *\nimport also_missing.deep.module as m\n"
+        "class Visit(m.Base):\n    pass\n",
     },
     "names shadowed and deleted": {
         "app/models.py": "from sqlalchemy.orm import DeclarativeBase\nclass Base(DeclarativeBase):\n    pass\n"
