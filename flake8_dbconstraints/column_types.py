@@ -15,7 +15,7 @@ import importlib
 import uuid
 from typing import Any, Optional
 
-from flake8_dbconstraints.names import ClassRef, External, NameResolver, import_sqlalchemy_object
+from flake8_dbconstraints.names import ClassRef, External, NameResolver, import_sqlalchemy_object, sqlalchemy_2_name
 from flake8_dbconstraints.scopes import Scope
 
 # Standard-library modules whose classes may appear in ``Mapped[...]``; importing
@@ -40,6 +40,15 @@ class TypeFacts:
 
 UNKNOWN = TypeFacts("unknown type")
 FOREIGN_KEY = TypeFacts("foreign key", may_read_none=False)
+# Types SQLAlchemy 2.0 added, for a 2.0 project read where 1.4 is installed; as 2.0
+# decides them: Uuid and UUID read uuid.UUID by default (as_uuid=True).
+SQLALCHEMY_2_TYPES = {
+    "Uuid": TypeFacts("Uuid", always_truthy=True, may_read_none=False),
+    "UUID": TypeFacts("UUID", always_truthy=True, may_read_none=False),
+    "Double": TypeFacts("Double", may_read_none=False),
+    "DOUBLE": TypeFacts("DOUBLE", may_read_none=False),
+    "DOUBLE_PRECISION": TypeFacts("DOUBLE_PRECISION", may_read_none=False),
+}
 
 
 def class_body_names(node: ast.ClassDef) -> set:
@@ -110,7 +119,10 @@ class TypeClassifier:
             obj = import_sqlalchemy_object(ref.dotted)
             if isinstance(obj, type) and _is_type_engine(obj):
                 return self.classify_sqlalchemy_class(obj, scope, args, keywords)
-            return UNKNOWN
+            facts = SQLALCHEMY_2_TYPES.get(sqlalchemy_2_name(ref.dotted) or "", UNKNOWN)
+            if facts.always_truthy and _literal_keywords(keywords).get("as_uuid") is False:
+                return dataclasses.replace(facts, always_truthy=False)  # reads a str
+            return facts
         if isinstance(ref, ClassRef):
             configured = self._configured(ref.qname)
             if configured is not None:
@@ -250,7 +262,8 @@ class TypeClassifier:
 
         sa_type = sqltypes._type_map.get(python_type)
         if sa_type is None:
-            return UNKNOWN
+            # SQLAlchemy 1.4 maps no uuid.UUID: a 2.0 project gets Uuid there.
+            return SQLALCHEMY_2_TYPES["Uuid"] if python_type is uuid.UUID else UNKNOWN
         return self.classify_sqlalchemy_class(type(sa_type))
 
 

@@ -123,13 +123,31 @@ def canonical_external(dotted: str) -> str:
     return dotted
 
 
+# Public names SQLAlchemy 2.0 added. Under SQLAlchemy 1.4 they cannot be imported, but
+# a project that spells them is read the same way (it needs 2.0 to run anyway).
+SQLALCHEMY_2_ONLY = frozenset({
+    "DeclarativeBase", "DeclarativeBaseNoMeta", "MappedAsDataclass", "mapped_column", "Mapped",
+    "WriteOnlyMapped", "DynamicMapped", "Uuid", "UUID", "Double", "DOUBLE", "DOUBLE_PRECISION",
+})
+
+
+def sqlalchemy_2_name(dotted: str) -> Optional[str]:
+    """``sqlalchemy[.x].Name`` for a 2.0-only ``Name`` the installed SQLAlchemy lacks."""
+    head, _, name = dotted.rpartition(".")
+    if name in SQLALCHEMY_2_ONLY and (head == "sqlalchemy" or head.startswith("sqlalchemy.")):
+        if import_sqlalchemy_object(dotted) is None:
+            return name
+    return None
+
+
 def is_sqlalchemy(dotted: Optional[str], *candidates: str) -> bool:
     """Does ``dotted`` name the same SQLAlchemy object as one of ``candidates``?"""
     if not dotted:
         return False
     obj = import_sqlalchemy_object(dotted)
     if obj is None:
-        return False
+        name = sqlalchemy_2_name(dotted)
+        return name is not None and any(candidate.rpartition(".")[2] == name for candidate in candidates)
     return any(import_sqlalchemy_object(candidate) is obj for candidate in candidates)
 
 

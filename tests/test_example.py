@@ -11,7 +11,8 @@ def test_example_application_findings():
     result = run_flake8(EXAMPLES, "--select", "DBC", "--dbc-no-cache", "clinic")
     with open(os.path.join(EXAMPLES, "clinic", "EXPECTED.txt"), encoding="utf-8") as handle:
         expected = handle.read()
-    assert result.stdout == expected
+    # flake8 5 reports files in another order than flake8 7: compare the lines.
+    assert sorted(result.stdout.splitlines()) == sorted(expected.splitlines())
     assert result.returncode == 1
     codes = {line.split(" ")[1] for line in expected.splitlines()}
     assert codes == {"DBC100", "DBC101", "DBC200"}

@@ -16,15 +16,25 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 @pytest.mark.packaging
 def test_sdist_and_wheel_build_and_pass_twine_check(tmp_path):
     source = tmp_path / "src"
-    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(".git", "*.egg-info", ".dbc_cache", "build", "dist",
-                                                                   "__pycache__", ".coverage*", ".hypothesis"))
-    subprocess.run([sys.executable, "-m", "build", "--outdir", str(tmp_path / "dist"), str(source)],
-                   check=True, capture_output=True, timeout=600)
+    ignored = shutil.ignore_patterns(
+        ".git", "*.egg-info", ".dbc_cache", "build", "dist", "__pycache__", ".coverage*", ".hypothesis"
+    )
+    shutil.copytree(ROOT, source, ignore=ignored)
+    subprocess.run(
+        [sys.executable, "-m", "build", "--outdir", str(tmp_path / "dist"), str(source)],
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
     built = sorted(os.path.basename(path) for path in glob.glob(str(tmp_path / "dist" / "*")))
     version = flake8_dbconstraints.__version__
     assert built == [f"flake8_dbconstraints-{version}-py3-none-any.whl", f"flake8_dbconstraints-{version}.tar.gz"]
-    check = subprocess.run([sys.executable, "-m", "twine", "check", "--strict", *glob.glob(str(tmp_path / "dist" / "*"))],
-                           capture_output=True, text=True, timeout=300)
+    check = subprocess.run(
+        [sys.executable, "-m", "twine", "check", "--strict", *glob.glob(str(tmp_path / "dist" / "*"))],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert check.returncode == 0, check.stdout + check.stderr
     assert check.stdout.count("PASSED") == 2
 
