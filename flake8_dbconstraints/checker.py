@@ -75,6 +75,8 @@ class FileChecker:
     def __init__(self, tree: ast.AST, file_models: FileModels, rules: list, source: str) -> None:
         self.tree = tree
         self.candidates = candidate_lines(source)
+        # DBC300 looks at class bodies that pass nullable=; nothing else needs a walk.
+        self.needs_walk = bool(self.candidates) or "nullable" in source
         self.file_models = file_models
         self.receivers = ReceiverResolver(file_models)
         self.rules_by_type: dict[type, list] = {}
@@ -84,12 +86,14 @@ class FileChecker:
 
     def run(self) -> Iterator[Finding]:
         """Walk statements, tracking scopes; walk the expressions of candidate ones."""
-        if not self.candidates:
+        if not self.needs_walk:
             return
         module_scope = self.file_models.scope
         statements: list[tuple[ast.stmt, Scope]] = [(node, module_scope) for node in reversed(self.tree.body)]
         while statements:
             statement, scope = statements.pop()
+            if isinstance(statement, ast.ClassDef):
+                yield from self._check_node(statement, scope)
             if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 class_node = scope.node if isinstance(scope.node, ast.ClassDef) else None
                 inner = Scope(statement, scope, class_node if not isinstance(statement, ast.ClassDef) else None)
@@ -114,10 +118,13 @@ class FileChecker:
         stack: list[tuple[ast.AST, Scope]] = [(statement, scope)]
         while stack:
             node, node_scope = stack.pop()
-            for rule in self.rules_by_type.get(type(node), ()):
-                with guarded(f"{rule.CODE.code} at line {getattr(node, 'lineno', '?')}"):
-                    yield from list(rule.check(node, node_scope, self))
+            yield from self._check_node(node, node_scope)
             stack.extend(reversed(list(self._children(node, node_scope))))
+
+    def _check_node(self, node: ast.AST, scope: Scope) -> Iterator[Finding]:
+        for rule in self.rules_by_type.get(type(node), ()):
+            with guarded(f"{rule.CODE.code} at line {getattr(node, 'lineno', '?')}"):
+                yield from list(rule.check(node, scope, self))
 
     def _children(self, node: ast.AST, scope: Scope) -> Iterator[tuple[ast.AST, Scope]]:
         if isinstance(node, ast.Lambda):

@@ -44,10 +44,17 @@ JSON_COLUMN_MUTATED_IN_PLACE = Code(
     "after it, {remedy}",
 )
 
+ANNOTATION_DISAGREES_WITH_NULLABLE = Code(
+    "DBC300",
+    "annotation-disagrees-with-nullable",
+    "{model}.{attr} is annotated {annotation} but declared nullable={nullable}: {consequence}",
+)
+
 ALL_CODES = (
     TRUTHINESS_TEST_ON_NOT_NULL_COLUMN,
     NONE_COMPARISON_ON_NOT_NULL_COLUMN,
     JSON_COLUMN_MUTATED_IN_PLACE,
+    ANNOTATION_DISAGREES_WITH_NULLABLE,
 )
 BY_CODE = {code.code: code for code in ALL_CODES}
 
@@ -58,3 +65,7 @@ CONSEQUENCE_NOT = "it is never falsy for a stored row"
 CONSEQUENCE_TERNARY = "the else value is never used for a stored row"
 CONSEQUENCE_FILTER = "the filter never drops an item for a stored row"
 CONSEQUENCE_OR = "the operands after it are never evaluated for a stored row"
+
+# Why an annotation that disagrees with the column misleads.
+CONSEQUENCE_NEVER_NONE = "type checkers will assume it is never None"
+CONSEQUENCE_MAYBE_NONE = "type checkers will demand None checks for a value that is never None"

@@ -35,6 +35,7 @@ class ColumnDeclaration:
     foreign_key_only: bool
     scope: Scope  # where names of the type and annotation resolve
     path: str
+    col: int = 0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -333,6 +334,7 @@ class DeclarationReader:
             key=key,
             db_name=db_name,
             line=statement.lineno,
+            col=statement.col_offset,
             nullability=facts,
             type_node=type_node,
             annotation=annotation_inner if style == "mapped" else None,
@@ -370,6 +372,7 @@ class DeclarationReader:
             key=key,
             db_name=key,
             line=statement.lineno,
+            col=statement.col_offset,
             nullability=facts,
             type_node=keywords.get("sa_type"),
             annotation=base,
@@ -391,6 +394,7 @@ class DeclarationReader:
             key=key,
             db_name=key,
             line=statement.lineno,
+            col=statement.col_offset,
             nullability=facts,
             type_node=None,
             annotation=base,

@@ -10,6 +10,7 @@ HERE = os.path.dirname(__file__)
 FIXTURES = sorted(
     glob.glob(os.path.join(HERE, "fixtures", "dbc1xx", "*.py"))
     + glob.glob(os.path.join(HERE, "fixtures", "dbc2xx", "*.py"))
+    + glob.glob(os.path.join(HERE, "fixtures", "dbc3xx", "*.py"))
 )
 
 
