@@ -9,7 +9,9 @@ from flake8_dbconstraints import codes
 from tests.project_builder import run_flake8
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SECTIONS = ["## What it does", "## Why it matters", "## Example", "## How to fix", "## When it stays silent", "## Options"]
+SECTIONS = [
+    "## What it does", "## Why it matters", "## Example", "## How to fix", "## When it stays silent", "## Options",
+]
 BLOCK = re.compile(r"```(\w+)\n(.*?)```", re.S)
 
 
