@@ -9,13 +9,15 @@ import ast
 import bisect
 import dataclasses
 import re
-from typing import Iterator, Optional
+from typing import Any, Iterator, Optional
 
+from flake8_dbconstraints.database import Schema, reflect
 from flake8_dbconstraints.file_models import FileModels
 from flake8_dbconstraints.receivers import Receiver, ReceiverResolver, is_written
 from flake8_dbconstraints.registry import ColumnInfo, ModelInfo
 from flake8_dbconstraints.safety import guarded
 from flake8_dbconstraints.scopes import COMPREHENSIONS, Scope
+from flake8_dbconstraints.settings import Settings
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,11 +74,15 @@ def candidate_lines(source: str) -> list[int]:
 
 
 class FileChecker:
-    def __init__(self, tree: ast.AST, file_models: FileModels, rules: list, source: str) -> None:
+    def __init__(self, tree: ast.AST, file_models: FileModels, rules: list, source: str,
+                 settings: Settings = Settings()) -> None:
         self.tree = tree
+        self.settings = settings
         self.candidates = candidate_lines(source)
-        # DBC300 looks at class bodies that pass nullable=; nothing else needs a walk.
-        self.needs_walk = bool(self.candidates) or "nullable" in source
+        # DBC300 looks at class bodies that pass nullable=, DBC301/302 at every model
+        # class when a database is given; nothing else needs a walk.
+        self.needs_walk = bool(self.candidates) or "nullable" in source or bool(settings.database_url)
+        self._database: Any = None
         self.file_models = file_models
         self.receivers = ReceiverResolver(file_models)
         self.rules_by_type: dict[type, list] = {}
@@ -154,11 +160,32 @@ class FileChecker:
         return ColumnUse(receiver.model, column, receiver, ast.unparse(attribute.value))
 
     def column_use(self, attribute: ast.expr, scope: Scope) -> Optional[ColumnUse]:
-        """Like ``column_of``, but unknown when the function writes that attribute."""
+        """Like ``column_of``, but unknown when the function writes that attribute, or,
+        with a database given, when the database column may hold NULL."""
         use = self.column_of(attribute, scope)
         if use is None or is_written(scope, attribute.value, attribute.attr, attribute):
             return None
+        if not self.database_confirms_not_null(use):
+            return None
         return use
+
+    @property
+    def database(self) -> Optional[Schema]:
+        """The reflected schema of ``--dbc-database-url``, or None."""
+        if self._database is None:
+            url = self.settings.database_url
+            self._database = reflect(url) if url else False
+        return self._database or None
+
+    def database_confirms_not_null(self, use: ColumnUse) -> bool:
+        """Without a database (or when it could not be read) the model is trusted."""
+        schema = self.database
+        if schema is None:
+            return True
+        if use.model.table is None:
+            return False
+        table = schema.table(use.model.table, use.model.schema)
+        return table is not None and table.get(use.column.db_name) is False
 
     def unparse(self, node: ast.AST) -> str:
         return ast.unparse(node)

@@ -50,11 +50,24 @@ ANNOTATION_DISAGREES_WITH_NULLABLE = Code(
     "{model}.{attr} is annotated {annotation} but declared nullable={nullable}: {consequence}",
 )
 
+MODEL_NOT_NULL_BUT_DATABASE_NULLABLE = Code(
+    "DBC301",
+    "model-not-null-but-database-nullable",
+    "{model}.{attr} is declared NOT NULL but the column {column} in the database allows NULL",
+)
+MODEL_MISSING_FROM_DATABASE = Code(
+    "DBC302",
+    "model-missing-from-database",
+    "{subject} maps {target}, which the database does not have",
+)
+
 ALL_CODES = (
     TRUTHINESS_TEST_ON_NOT_NULL_COLUMN,
     NONE_COMPARISON_ON_NOT_NULL_COLUMN,
     JSON_COLUMN_MUTATED_IN_PLACE,
     ANNOTATION_DISAGREES_WITH_NULLABLE,
+    MODEL_NOT_NULL_BUT_DATABASE_NULLABLE,
+    MODEL_MISSING_FROM_DATABASE,
 )
 BY_CODE = {code.code: code for code in ALL_CODES}
 

@@ -53,6 +53,13 @@ class DBConstraintsChecker:
             help="Where the model index is cached between runs. (Default: %(default)s)",
         )
         option_manager.add_option(
+            "--dbc-database-url",
+            default="",
+            parse_from_config=True,
+            help="Opt-in: a SQLAlchemy URL of a database whose schema the models are checked "
+            "against (also from the DBC_DATABASE_URL environment variable). (Default: none)",
+        )
+        option_manager.add_option(
             "--dbc-no-cache",
             default=False,
             action="store_true",
@@ -69,9 +76,14 @@ class DBConstraintsChecker:
                 json_types=options.dbc_json_types,
                 cache_dir=options.dbc_cache_dir,
                 no_cache=options.dbc_no_cache,
+                database_url=options.dbc_database_url,
             )
         except SettingsError as exc:
             option_manager.parser.error(str(exc))
+        if cls.settings.database_url:
+            from flake8_dbconstraints.database import reflect
+
+            reflect(cls.settings.database_url)  # once, before flake8 forks its workers
 
     def run(self) -> Iterator[tuple[int, int, str, type]]:
         from flake8_dbconstraints.safety import guarded
@@ -97,7 +109,7 @@ class DBConstraintsChecker:
                 return cached
         with registry.loader.recording() as consulted:
             file_models = FileModels(registry, self.filename, self.tree, source)
-            checker = FileChecker(self.tree, file_models, list(ALL_RULES), source)
+            checker = FileChecker(self.tree, file_models, list(ALL_RULES), source, self.settings)
             findings = [(finding.line, finding.col, finding.message) for finding in checker.run()]
         if cache is not None:
             cache.store(self.filename, source, findings, consulted)

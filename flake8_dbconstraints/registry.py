@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from typing import Any, Mapping, Optional
 
 import ast
@@ -29,6 +30,8 @@ from flake8_dbconstraints.nullability import is_not_null
 from flake8_dbconstraints.safety import guarded
 
 SQLMODEL_BASES = frozenset({"sqlmodel.SQLModel", "sqlmodel.main.SQLModel"})
+# Flask-SQLAlchemy 3 names a table after its class: "VisitNote" -> "visit_note".
+FLASK_TABLE_NAME = re.compile(r"((?<=[a-z0-9])[A-Z]|(?!^)[A-Z](?=[a-z]))")
 MAPPED_KINDS = frozenset({"root", "abstract", "model"})
 
 
@@ -41,6 +44,9 @@ class ColumnInfo:
     facts: TypeFacts
     declared_type: str  # "Mapped[InvoiceState]" or the type's name, for messages
     declared_at: str  # "app/models.py:14"
+    path: str = ""  # the declaring module's file
+    line: int = 0
+    col: int = 0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,6 +55,8 @@ class ModelInfo:
     qname: str
     columns: Mapping[str, ColumnInfo]
     relationships: Mapping[str, Any]  # key -> RelationshipDeclaration (resolved lazily)
+    table: Optional[str] = None  # the mapped table's name, when it can be told statically
+    schema: Optional[str] = None
 
 
 class ModelRegistry:
@@ -198,12 +206,42 @@ class ModelRegistry:
                     columns.pop(declaration.key, None)
                 elif table_declared:
                     columns.pop(declaration.key, None)
+        table, schema = self._table_of(cls, mro)
         return ModelInfo(
             name=cls.name,
             qname=cls.qname,
             columns=columns,
             relationships=relationships,
+            table=table,
+            schema=schema,
         )
+
+    def _table_of(self, cls: ClassRef, mro: list) -> tuple[Optional[str], Optional[str]]:
+        """The table name (``__tablename__``, ``__table__ = Table("name", ...)``, or the
+        name Flask-SQLAlchemy and SQLModel derive) and ``__table_args__`` schema."""
+        table = schema = None
+        for cls_node in mro:
+            node = cls_node.node
+            name = class_assignment(node, "__tablename__")
+            explicit = class_assignment(node, "__table__")
+            if table is None and isinstance(name, ast.Constant) and isinstance(name.value, str):
+                table = name.value
+            elif table is None and isinstance(explicit, ast.Call) and explicit.args:
+                first = explicit.args[0]
+                table = first.value if isinstance(first, ast.Constant) and isinstance(first.value, str) else None
+            args = class_assignment(node, "__table_args__")
+            if schema is None:
+                schema = _schema_of(args)
+        if table is None:
+            kind = self.kind(cls)
+            if kind == "sqlmodel_table":
+                table = cls.name.lower()
+            elif kind == "model" and any(
+                isinstance(ref, External) and ref.dotted == FLASK_MODEL
+                for ref in self.resolver.iter_base_refs(cls)
+            ):
+                table = FLASK_TABLE_NAME.sub(r"_\1", cls.name).lower().lstrip("_")
+        return table, schema
 
     def linearize(self, cls: ClassRef) -> list:
         """C3 linearization over the project classes of the hierarchy."""
@@ -274,6 +312,9 @@ class ModelRegistry:
             facts=facts,
             declared_type=declaration.annotation_text or facts.label,
             declared_at=f"{display_path(declaration.path)}:{declaration.line}",
+            path=declaration.path,
+            line=declaration.line,
+            col=declaration.col,
         )
 
     def _expand_annotated_alias(self, declaration: ColumnDeclaration) -> ColumnDeclaration:
@@ -333,6 +374,17 @@ class ModelRegistry:
         if isinstance(ref, ClassRef):
             return self.model_for_class(ref)
         return None
+
+
+def _schema_of(args: Optional[ast.expr]) -> Optional[str]:
+    """``{"schema": "x"}`` or a tuple whose last item is that dict."""
+    if isinstance(args, ast.Tuple) and args.elts:
+        args = args.elts[-1]
+    if isinstance(args, ast.Dict):
+        for key, value in zip(args.keys, args.values):
+            if isinstance(key, ast.Constant) and key.value == "schema" and isinstance(value, ast.Constant):
+                return value.value if isinstance(value.value, str) else None
+    return None
 
 
 def _annotated_keyword(annotated: ast.Subscript, keyword: str) -> object:

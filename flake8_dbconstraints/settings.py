@@ -8,6 +8,7 @@ from typing import Iterable, Optional
 
 DOTTED_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
 DEFAULT_CACHE_DIR = ".dbc_cache"
+DATABASE_URL_VARIABLE = "DBC_DATABASE_URL"
 
 
 class SettingsError(ValueError):
@@ -20,6 +21,7 @@ class Settings:
     truthy_types: tuple[str, ...] = ()
     json_types: tuple[str, ...] = ()
     cache_dir: Optional[str] = DEFAULT_CACHE_DIR  # None: no disk cache
+    database_url: Optional[str] = None  # opt-in: check models against a live database
 
 
 def build_settings(
@@ -28,6 +30,7 @@ def build_settings(
     json_types: Iterable[str] = (),
     cache_dir: Optional[str] = DEFAULT_CACHE_DIR,
     no_cache: bool = False,
+    database_url: Optional[str] = None,
 ) -> Settings:
     """Validate option values; raise SettingsError naming the option on a bad one."""
     paths = tuple(os.path.abspath(path) for path in _clean(model_paths))
@@ -47,7 +50,12 @@ def build_settings(
         cache = os.path.abspath(cache_dir)
         if os.path.exists(cache) and not os.path.isdir(cache):
             raise SettingsError(f"--dbc-cache-dir: {cache!r} exists and is not a directory")
-    return Settings(model_paths=paths, truthy_types=truthy, json_types=json, cache_dir=cache)
+    url = (database_url or os.environ.get(DATABASE_URL_VARIABLE) or "").strip() or None
+    if url is not None and "://" not in url:
+        raise SettingsError("--dbc-database-url: expected a SQLAlchemy URL such as postgresql://user@host/db")
+    if url is not None:
+        cache = None  # findings then depend on the database, which the cache cannot see change
+    return Settings(model_paths=paths, truthy_types=truthy, json_types=json, cache_dir=cache, database_url=url)
 
 
 def _clean(values: Iterable[str]) -> list[str]:

@@ -2,6 +2,7 @@
 the exact message shown, and its How-to-fix block does not (pylint's tested docs)."""
 import os
 import re
+import sqlite3
 
 import pytest
 
@@ -26,10 +27,21 @@ def section(text, title):
     return text[start:min(following) if following else len(text)]
 
 
-def lint(tmp_path, source):
+def lint(tmp_path, source, sql=None):
+    """flake8 on the block; with the page's SQL, against a SQLite database built from it."""
     (tmp_path / "example.py").write_text(source, encoding="utf-8")
-    result = run_flake8(tmp_path, "--isolated", "--select=DBC", "--dbc-no-cache", "example.py")
+    options = []
+    if sql:
+        connection = sqlite3.connect(str(tmp_path / "db.sqlite"))
+        connection.executescript(sql)
+        connection.close()
+        options.append("--dbc-database-url=sqlite:///db.sqlite")
+    result = run_flake8(tmp_path, "--isolated", "--select=DBC", "--dbc-no-cache", *options, "example.py")
     return result.stdout.splitlines()
+
+
+def sql_of(text):
+    return "".join(body for language, body in BLOCK.findall(section(text, "## Example")) if language == "sql")
 
 
 @pytest.mark.parametrize("code", [code.code for code in codes.ALL_CODES])
@@ -46,7 +58,7 @@ def test_example_triggers_the_rule_with_the_message_shown(code, tmp_path):
     blocks = BLOCK.findall(example)
     source = next(body for language, body in blocks if language == "python")
     shown = [line for language, body in blocks if language == "text" for line in body.splitlines() if line]
-    output = lint(tmp_path, source)
+    output = lint(tmp_path, source, sql_of(page(code)))
     assert any(f" {code} " in line for line in output)
     assert shown and set(shown) <= set(output)
 
@@ -55,4 +67,5 @@ def test_example_triggers_the_rule_with_the_message_shown(code, tmp_path):
 def test_how_to_fix_does_not_trigger_it(code, tmp_path):
     fix = section(page(code), "## How to fix")
     source = next(body for language, body in BLOCK.findall(fix) if language == "python")
-    assert [line for line in lint(tmp_path, source) if f" {code} " in line] == []
+    findings = lint(tmp_path, source, sql_of(page(code)))
+    assert [line for line in findings if f" {code} " in line] == []

@@ -3,6 +3,7 @@
 from flake8_dbconstraints.rules import (
     annotation_disagrees_with_nullable,
     json_column_mutated_in_place,
+    model_disagrees_with_database,
     none_comparison_on_not_null_column,
     truthiness_test_on_not_null_column,
 )
@@ -12,4 +13,5 @@ ALL_RULES = (
     none_comparison_on_not_null_column,
     json_column_mutated_in_place,
     annotation_disagrees_with_nullable,
+    model_disagrees_with_database,
 )
