@@ -15,6 +15,7 @@ rewritten, never trusted. The folder is safe to delete.
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import json
 import os
 import sys
@@ -33,13 +34,20 @@ CACHEDIR_TAG = (
 )
 
 
-def settings_salt(settings: Settings) -> str:
-    import sqlalchemy
+def installed_sqlalchemy_version() -> str:
+    """Read from the installed metadata: importing SQLAlchemy would cost a warm run
+    more than checking every file (measured: 0.37 s of 1.0 s on indico)."""
+    try:
+        return importlib.metadata.version("sqlalchemy")
+    except importlib.metadata.PackageNotFoundError:
+        return "none"
 
+
+def settings_salt(settings: Settings) -> str:
     parts = [
         FORMAT,
         __version__,
-        sqlalchemy.__version__,
+        installed_sqlalchemy_version(),
         sys.version,
         os.getcwd(),
         repr(settings.model_paths),

@@ -50,6 +50,12 @@ def test_second_run_is_served_from_the_cache(project, monkeypatch):
     assert check(project) == ["DBC100", "DBC101", "DBC200"]
 
 
+def test_sqlalchemy_version_comes_from_the_installed_metadata():
+    import sqlalchemy
+
+    assert cache_module.installed_sqlalchemy_version() == sqlalchemy.__version__
+
+
 def test_cache_folder_is_tagged_and_ignored_by_git(project):
     check(project)
     assert read(os.path.join(project, ".dbc_cache", "CACHEDIR.TAG")).startswith("Signature: 8a477f597d28d172")
@@ -105,9 +111,7 @@ def test_new_plugin_or_sqlalchemy_version_or_settings_is_a_miss(project, monkeyp
     if change == "version":
         monkeypatch.setattr(cache_module, "__version__", "99.0")
     elif change == "sqlalchemy":
-        import sqlalchemy
-
-        monkeypatch.setattr(sqlalchemy, "__version__", "0.0.1")
+        monkeypatch.setattr(cache_module, "installed_sqlalchemy_version", lambda: "0.0.1")
     calls = []
     original = cache_module.ResultCache.store
     monkeypatch.setattr(cache_module.ResultCache, "store", lambda self, *a: calls.append(a) or original(self, *a))
