@@ -280,7 +280,11 @@ class NameResolver:
         return False
 
     def base_refs(self, cls: ClassRef, depth: int = 0) -> list:
-        return [self.resolve_expr(base, cls.module.scope, depth + 1) for base in cls.node.bases]
+        """The bases' refs; a generic base (``TypeDecorator[datetime]``) is its origin."""
+        return [
+            self.resolve_expr(base.value if isinstance(base, ast.Subscript) else base, cls.module.scope, depth + 1)
+            for base in cls.node.bases
+        ]
 
     def iter_base_refs(self, cls: ClassRef, depth: int = 0, _seen: Optional[set] = None):
         """Every base of a class, transitively, as refs (project classes are followed)."""

@@ -24,7 +24,7 @@ from flake8_dbconstraints.declarations import (
     literal,
     unwrap_optional,
 )
-from flake8_dbconstraints.names import FLASK_MODEL, MAX_DEPTH, ClassRef, External, NameResolver, Value
+from flake8_dbconstraints.names import FLASK_MODEL, ClassRef, External, NameResolver, Value
 from flake8_dbconstraints.names import is_sqlalchemy as _is_sa
 from flake8_dbconstraints.nullability import is_not_null
 from flake8_dbconstraints.safety import guarded
@@ -33,6 +33,9 @@ SQLMODEL_BASES = frozenset({"sqlmodel.SQLModel", "sqlmodel.main.SQLModel"})
 # Flask-SQLAlchemy 3 names a table after its class: "VisitNote" -> "visit_note".
 FLASK_TABLE_NAME = re.compile(r"((?<=[a-z0-9])[A-Z]|(?!^)[A-Z](?=[a-z]))")
 MAPPED_KINDS = frozenset({"root", "abstract", "model"})
+# Deeper inheritance chains than this are cut (their far bases ignored): it bounds the
+# recursion well below Python's limit.
+MAX_HIERARCHY_DEPTH = 200
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,18 +85,20 @@ class ModelRegistry:
         return answer
 
     # -- is it a model? -------------------------------------------------------------
-    def kind(self, cls: ClassRef, depth: int = 0) -> Optional[str]:
-        """"root", "abstract", "model", "sqlmodel_base", "sqlmodel_table" or None."""
+    def kind(self, cls: ClassRef) -> Optional[str]:
+        """"root", "abstract", "model", "sqlmodel_base", "sqlmodel_table" or None.
+
+        No depth limit: an answer must not depend on which class was asked about
+        first; cycles end on the memo, a chain deeper than the stack on the guard."""
         def compute() -> Optional[str]:
             result = None
-            if depth <= MAX_DEPTH:
-                with guarded(f"the bases of class {cls.name} in {cls.module.path}"):
-                    result = self._compute_kind(cls, depth)
+            with guarded(f"the bases of class {cls.name} in {cls.module.path}"):
+                result = self._compute_kind(cls)
             return result
 
         return self._memoized(self._kinds, id(cls.node), compute)
 
-    def _compute_kind(self, cls: ClassRef, depth: int) -> Optional[str]:
+    def _compute_kind(self, cls: ClassRef) -> Optional[str]:
         if self._is_decorated(cls, "as_declarative"):
             return "root"
         if self._is_decorated(cls, "mapped"):
@@ -111,7 +116,7 @@ class ModelRegistry:
             elif isinstance(ref, Value):
                 mapped_parent = mapped_parent or self._is_declarative_factory(ref)
             elif isinstance(ref, ClassRef):
-                parent_kind = self.kind(ref, depth + 1)
+                parent_kind = self.kind(ref)
                 mapped_parent = mapped_parent or parent_kind in MAPPED_KINDS
                 sqlmodel_parent = sqlmodel_parent or (parent_kind or "").startswith("sqlmodel")
         if mapped_parent:
@@ -229,6 +234,9 @@ class ModelRegistry:
             elif table is None and isinstance(explicit, ast.Call) and explicit.args:
                 first = explicit.args[0]
                 table = first.value if isinstance(first, ast.Constant) and isinstance(first.value, str) else None
+                keyword_schema = next((kw.value for kw in explicit.keywords if kw.arg == "schema"), None)
+                if schema is None and isinstance(keyword_schema, ast.Constant):
+                    schema = keyword_schema.value if isinstance(keyword_schema.value, str) else None
             args = class_assignment(node, "__table_args__")
             if schema is None:
                 schema = _schema_of(args)
@@ -260,7 +268,9 @@ class ModelRegistry:
                 else:
                     return None
                 result.append(head)
-                sequences = [[c for c in seq if c is not head] for seq in sequences]
+                # ClassRefs are equal when they wrap the same class node (a class
+                # reached along two paths of a diamond is two ClassRef objects).
+                sequences = [[c for c in seq if c != head] for seq in sequences]
                 sequences = [seq for seq in sequences if seq]
             return result
 
@@ -270,7 +280,7 @@ class ModelRegistry:
             key = id(cls_node.node)
             if key in cache:
                 return cache[key]
-            if key in stack or len(stack) > MAX_DEPTH:
+            if key in stack or len(stack) > MAX_HIERARCHY_DEPTH:
                 return [cls_node]
             parents = bases_of(cls_node)
             merged = merge([mro(p, stack + (key,)) for p in parents] + [parents])
@@ -345,9 +355,9 @@ class ModelRegistry:
     def _column_facts(self, declaration: ColumnDeclaration, annotation_map: list) -> TypeFacts:
         if declaration.type_node is not None:
             return self.classifier.classify_expr(declaration.type_node, declaration.scope)
-        if declaration.foreign_key_only:
-            return FOREIGN_KEY
         annotation = declaration.annotation
+        if declaration.foreign_key_only and annotation is None:
+            return FOREIGN_KEY  # the type is copied from the referenced column
         if annotation is None:
             return UNKNOWN
         dumped = ast.dump(annotation)
