@@ -55,6 +55,11 @@ NONE_AFTER = re.compile(r" *(?:is\b|[!=]=)")
 NESTED_BODIES = ("body", "orelse", "finalbody", "handlers", "cases")
 
 
+def _first_line(node: ast.AST) -> int:
+    """A statement's or handler's line; a match case's is its pattern's."""
+    return getattr(node, "lineno", None) or node.pattern.lineno
+
+
 def candidate_lines(source: str) -> list[int]:
     """Sorted line numbers touched by text that may hold a guard."""
     starts = [0]
@@ -106,14 +111,19 @@ class FileChecker:
                 statements.extend((child, inner) for child in reversed(statement.body))
                 continue
             nested = [child for field in NESTED_BODIES for child in getattr(statement, field, ())]
-            header_end = nested[0].lineno - 1 if nested else statement.end_lineno
+            header_end = _first_line(nested[0]) - 1 if nested else statement.end_lineno
             if self._is_candidate(statement.lineno, max(statement.lineno, header_end or statement.lineno)):
                 yield from self._check_expressions(statement, scope)
             for child in reversed(nested):
                 if isinstance(child, ast.stmt):
                     statements.append((child, scope))
-                else:  # except handlers and match cases hold statements
-                    statements.extend((grandchild, scope) for grandchild in reversed(child.body))
+                    continue
+                # except handlers and match cases hold statements; a case guard is a test
+                guard = getattr(child, "guard", None)
+                if guard is not None and self._is_candidate(guard.lineno, guard.end_lineno or guard.lineno):
+                    yield from self._check_node(child, scope)
+                    yield from self._check_expressions(guard, scope)
+                statements.extend((grandchild, scope) for grandchild in reversed(child.body))
 
     def _is_candidate(self, first: int, last: int) -> bool:
         index = bisect.bisect_left(self.candidates, first)

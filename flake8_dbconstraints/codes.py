@@ -78,6 +78,7 @@ CONSEQUENCE_NOT = "it is never falsy for a stored row"
 CONSEQUENCE_TERNARY = "the else value is never used for a stored row"
 CONSEQUENCE_FILTER = "the filter never drops an item for a stored row"
 CONSEQUENCE_OR = "the operands after it are never evaluated for a stored row"
+CONSEQUENCE_GUARD = "the case guard never fails for a stored row"
 
 # Why an annotation that disagrees with the column misleads.
 CONSEQUENCE_NEVER_NONE = "type checkers will assume it is never None"

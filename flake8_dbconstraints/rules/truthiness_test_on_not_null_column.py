@@ -24,7 +24,10 @@ from flake8_dbconstraints.checker import ColumnUse, Finding
 
 CODE = codes.TRUTHINESS_TEST_ON_NOT_NULL_COLUMN
 NAME = CODE.name
-NODE_TYPES = (ast.If, ast.While, ast.IfExp, ast.comprehension, ast.UnaryOp, ast.BoolOp)
+MATCH_CASE = getattr(ast, "match_case", None)  # Python 3.10+
+NODE_TYPES = (ast.If, ast.While, ast.IfExp, ast.comprehension, ast.UnaryOp, ast.BoolOp) + (
+    (MATCH_CASE,) if MATCH_CASE is not None else ()
+)
 MAX_NESTING = 32
 
 
@@ -38,6 +41,8 @@ def check(node: ast.AST, scope, checker) -> Iterator[Finding]:
     elif isinstance(node, ast.comprehension):
         for condition in node.ifs:
             yield from _report_tests(condition, scope, checker, codes.CONSEQUENCE_FILTER)
+    elif MATCH_CASE is not None and isinstance(node, MATCH_CASE):
+        yield from _report_tests(node.guard, scope, checker, codes.CONSEQUENCE_GUARD)
     elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
         for attribute in _deciding_attributes(node.operand):
             use = _always_truthy(attribute, scope, checker)
