@@ -47,6 +47,7 @@ CANDIDATE_PATTERNS = (
     re.compile(r"None"),  # narrowed by NONE_BEFORE / NONE_AFTER below
     re.compile(r"(?:if|while|not) +\(?[A-Za-z_][\w.]*\.\w+ *(?:[:)\]},#]|or\b|and\b|else\b|for\b|if\b|$)", re.M),
     re.compile(r" or\b"),
+    re.compile(r"[+|]="),  # obj.col += [v], obj.col |= {k: v}
     re.compile(r"\] *[-+*/%&|^@<>]{0,2}=(?!=)|del |\.(?:update|setdefault|pop|popitem|clear|append|extend|insert|remove"
                r"|sort|reverse)\("),
 )

@@ -35,6 +35,7 @@ class FileModels:
             tree,
             os.path.basename(filename) == "__init__.py",
             may_bind_in_expressions=may_bind_in_expressions(source),
+            transient=True,
         )
 
     @property

@@ -38,6 +38,8 @@ class ModuleInfo:
     # False when the source has no walrus nor setattr-like call: scopes then only
     # look at statements for bindings.
     may_bind_in_expressions: bool = True
+    # The checked file's own tree (handed over by flake8), not a module read from disk.
+    transient: bool = False
 
     def __post_init__(self) -> None:
         self.scope = Scope(self.tree, None)
@@ -52,8 +54,8 @@ class ModuleInfo:
         parts = self.name.split(".")
         if not self.is_package:
             parts = parts[:-1]
-        if level - 1 > len(parts) or (level - 1 == len(parts) and not modname):
-            return None
+        if level - 1 >= len(parts):
+            return None  # "attempted relative import beyond top-level package"
         if level > 1:
             parts = parts[: len(parts) - (level - 1)]
         if modname:

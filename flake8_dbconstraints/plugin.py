@@ -110,7 +110,10 @@ class DBConstraintsChecker:
         with registry.loader.recording() as consulted:
             file_models = FileModels(registry, self.filename, self.tree, source)
             checker = FileChecker(self.tree, file_models, list(ALL_RULES), source, self.settings)
-            findings = [(finding.line, finding.col, finding.message) for finding in checker.run()]
+            try:
+                findings = [(finding.line, finding.col, finding.message) for finding in checker.run()]
+            finally:
+                registry.forget_transient()
         if cache is not None:
             cache.store(self.filename, source, findings, consulted)
         return findings

@@ -68,12 +68,28 @@ class ModelRegistry:
         self.classifier = classifier
         self.reader = DeclarationReader(resolver)
         self.loader = resolver.loader
-        # Per class node: (answer, the module lookups it rested on), so that a cached
-        # answer still counts those modules as dependencies of the file asking.
-        self._kinds: dict[int, tuple] = {}
-        self._models: dict[int, tuple] = {}
+        # Per class: (answer, the module lookups it rested on), so that a cached answer
+        # still counts those modules as dependencies of the file asking. Classes of
+        # modules read from disk are keyed by file, stamp and position; classes of the
+        # checked file live in the transient memos, emptied after each file (keying
+        # by id() would hand a freed tree's answers to the next file's nodes).
+        self._kinds: dict[tuple, tuple] = {}
+        self._models: dict[tuple, tuple] = {}
+        self._transient: dict[str, dict] = {"kinds": {}, "models": {}}
 
-    def _memoized(self, memo: dict, key: int, compute) -> Any:
+    def forget_transient(self) -> None:
+        """Drop what was learned about the checked file's own classes."""
+        for memo in self._transient.values():
+            memo.clear()
+
+    def _memo_for(self, name: str, cls: ClassRef) -> tuple[dict, tuple]:
+        if cls.module.transient:
+            return self._transient[name], (id(cls.node),)
+        node = cls.node
+        return getattr(self, f"_{name}"), (cls.module.path, cls.module.stamp, node.lineno, node.col_offset)
+
+    def _memoized(self, name: str, cls: ClassRef, compute) -> Any:
+        memo, key = self._memo_for(name, cls)
         if key in memo:
             answer, consulted = memo[key]
             self.loader.record(consulted)
@@ -96,7 +112,7 @@ class ModelRegistry:
                 result = self._compute_kind(cls)
             return result
 
-        return self._memoized(self._kinds, id(cls.node), compute)
+        return self._memoized("kinds", cls, compute)
 
     def _compute_kind(self, cls: ClassRef) -> Optional[str]:
         if self._is_decorated(cls, "as_declarative"):
@@ -180,7 +196,7 @@ class ModelRegistry:
                     model = self._build_model(cls)
             return model
 
-        return self._memoized(self._models, id(cls.node), compute)
+        return self._memoized("models", cls, compute)
 
     def _build_model(self, cls: ClassRef) -> ModelInfo:
         mro = self.linearize(cls)

@@ -46,6 +46,8 @@ def check(node: ast.AST, scope: Scope, checker) -> Iterator[Finding]:
     elif isinstance(node, ast.AugAssign):
         if isinstance(node.target, ast.Subscript):
             yield from _check_change(node.target, 1, node, scope, checker)
+        elif isinstance(node.target, ast.Attribute):
+            yield from _check_augmented_attribute(node, scope, checker)
     elif isinstance(node, ast.Delete):
         for target in node.targets:
             if isinstance(target, ast.Subscript):
@@ -93,6 +95,28 @@ def _check_change(container: ast.expr, offset: int, node: ast.AST, scope: Scope,
     if _flag_modified_follows(scope, use.receiver_text, use.column.key, node):
         return
     yield _finding(node, use, level, via, copied, tracked)
+
+
+def _check_augmented_attribute(node: ast.AugAssign, scope: Scope, checker) -> Iterator[Finding]:
+    """``obj.col += [v]`` / ``obj.col |= {k: v}`` change the list or dict in place, then
+    assign back the same object, which compares equal: lost (SEMANTICS 6). Reported
+    only when the container is certain: a list or dict display on the right (a JSON
+    number would be replaced, not changed), or an ARRAY column."""
+    use = checker.column_of(node.target, scope)
+    if use is None or use.column.facts.mutable != "untracked":
+        return
+    value = node.value
+    is_list = isinstance(node.op, ast.Add) and (
+        isinstance(value, (ast.List, ast.ListComp)) or use.column.facts.container == "list"
+    )
+    is_dict = isinstance(node.op, ast.BitOr) and isinstance(value, (ast.Dict, ast.DictComp))
+    if not (is_list or is_dict):
+        return
+    if is_written(scope, node.target.value, node.target.attr, node):
+        return
+    if _flag_modified_follows(scope, use.receiver_text, use.column.key, node):
+        return
+    yield _finding(node, use, 0, None, False, False)
 
 
 def _alias_origin(name: ast.Name, scope: Scope) -> Optional[tuple[ast.Attribute, bool]]:
