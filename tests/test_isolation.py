@@ -8,7 +8,9 @@ from flake8_dbconstraints.project import clear_caches
 from flake8_dbconstraints.settings import build_settings
 from tests.project_builder import MODELS, write_project
 
-CHILD = "from app.models import Visit\n\n\nclass Child(Visit):\n    def m(self):\n        return self.started_at is None\n"
+CHILD = (
+    "from app.models import Visit\n\n\nclass Child(Visit):\n    def m(self):\n        return self.started_at is None\n"
+)
 PLAIN = "from app.models import Visit\n\n\nclass Plain:\n    def m(self):\n        return self.started_at is None\n"
 
 
