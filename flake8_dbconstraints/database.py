@@ -73,6 +73,11 @@ def _password(url: str) -> Optional[str]:
         return None
 
 
+def user_schemas(names: list) -> list:
+    """Schemas that hold the application's tables, not the database's catalogue."""
+    return [name for name in names if name not in SYSTEM_SCHEMAS and not name.startswith("pg_")]
+
+
 def _reflect(url: str) -> Schema:
     import sqlalchemy
     from sqlalchemy.pool import NullPool
@@ -91,9 +96,7 @@ def _reflect(url: str) -> Schema:
         with engine.connect() as connection:
             inspector = sqlalchemy.inspect(connection)
             tables = {}
-            for schema in inspector.get_schema_names():
-                if schema in SYSTEM_SCHEMAS or schema.startswith("pg_"):
-                    continue
+            for schema in user_schemas(inspector.get_schema_names()):
                 for table in inspector.get_table_names(schema=schema):
                     columns = inspector.get_columns(table, schema=schema)
                     tables[(schema, table)] = {column["name"]: bool(column["nullable"]) for column in columns}

@@ -98,21 +98,23 @@ def import_sqlalchemy_object(dotted: str) -> Any:
         return _imported[dotted]
     result = None
     if dotted == "sqlalchemy" or dotted.startswith("sqlalchemy."):
-        parts = dotted.split(".")
-        for cut in range(len(parts), 0, -1):
-            try:
-                obj: Any = importlib.import_module(".".join(parts[:cut]))
-            except Exception:
-                continue
-            for attr in parts[cut:]:
-                obj = getattr(obj, attr, _MISSING)
-                if obj is _MISSING:
-                    break
-            if obj is not _MISSING:
-                result = obj
-            break
+        result = _walk_sqlalchemy(dotted.split("."))
     _imported[dotted] = result
     return result
+
+
+def _walk_sqlalchemy(parts: list) -> Any:
+    """Follow ``sqlalchemy.a.b`` by attribute, importing submodules not loaded yet."""
+    obj: Any = importlib.import_module("sqlalchemy")
+    for index, part in enumerate(parts[1:], start=1):
+        found = getattr(obj, part, _MISSING)
+        if found is _MISSING:
+            try:
+                found = importlib.import_module(".".join(parts[: index + 1]))
+            except Exception:
+                return None
+        obj = found
+    return obj
 
 
 def canonical_external(dotted: str) -> str:
@@ -221,33 +223,29 @@ class NameResolver:
         return None
 
     def _resolve_binding(self, binding: Binding, scope: Scope, depth: int) -> Ref:
-        module = scope.module
+        module = scope.module  # set on every module scope, inherited by the others
         if binding.kind == "class":
-            return ClassRef(module, binding.node) if module is not None else None
+            return ClassRef(module, binding.node)
         if binding.kind == "import":
             return self._resolve_import(binding, module, depth)
         if binding.kind in ("assign", "annotated") and binding.node is not binding.annotation:
             value = binding.node
             if isinstance(value, (ast.Name, ast.Attribute)):
                 return self.resolve_expr(value, scope, depth + 1)
-            return Value(module, value) if module is not None else None
+            return Value(module, value)
         return None
 
-    def _import_source(self, module: Optional[ModuleInfo], statement: ast.ImportFrom) -> Optional[ModuleInfo]:
-        if module is None:
-            return None
+    def _import_source(self, module: ModuleInfo, statement: ast.ImportFrom) -> Optional[ModuleInfo]:
         modname = module.absolute_name(statement.module, statement.level)
         return self.loader.load(modname) if modname else None
 
-    def _resolve_import(self, binding: Binding, module: Optional[ModuleInfo], depth: int) -> Ref:
+    def _resolve_import(self, binding: Binding, module: ModuleInfo, depth: int) -> Ref:
         statement = binding.statement
         alias = binding.node
         if isinstance(statement, ast.Import):
             target = alias.name if alias.asname else alias.name.split(".")[0]
             loaded = self.loader.load(target)
             return ModuleRef(loaded) if loaded is not None else External(target)
-        if module is None:
-            return None
         modname = module.absolute_name(statement.module, statement.level)
         if modname is None:
             return None

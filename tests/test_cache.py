@@ -196,3 +196,13 @@ def test_parallel_processes_share_one_cache(project):
     assert first.stdout.count(" DBC") == 21
     for entry in entries(project):
         assert json.loads(read(entry))["format"] == cache_module.FORMAT
+
+
+def test_missing_sqlalchemy_metadata_still_gives_a_salt(monkeypatch):
+    import importlib.metadata
+
+    def missing(name):
+        raise importlib.metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(importlib.metadata, "version", missing)
+    assert cache_module.installed_sqlalchemy_version() == "none"

@@ -166,3 +166,30 @@ def test_postgresql_wrong_password_is_one_line(tmp_path, postgres_url):
     assert len(result.stderr.splitlines()) == 1
     assert "wrong-secret-pw" not in result.stderr + result.stdout
     assert findings(result) == ["app/services.py:5:8: DBC101", "app/services.py:7:8: DBC101"]
+
+
+def test_catalogue_schemas_are_not_application_schemas():
+    from flake8_dbconstraints.database import user_schemas
+
+    assert user_schemas(["public", "information_schema", "pg_catalog", "pg_toast", "billing"]) == ["public", "billing"]
+
+
+def test_unparseable_url_is_masked_entirely(capsys):
+    from flake8_dbconstraints import database
+
+    url = "postgresql://user:hunter2@host:notaport/db"
+    assert database.safe_url(url) == "<an unreadable database URL>"
+    assert database._password(url) is None
+    database.reflect.cache_clear()
+    assert database.reflect(url) is None
+    err = capsys.readouterr().err
+    assert "hunter2" not in err and "<an unreadable database URL>" in err
+
+
+def test_in_memory_sqlite_is_read_as_an_empty_database():
+    from flake8_dbconstraints import database
+
+    database.reflect.cache_clear()
+    schema = database.reflect("sqlite://")
+    assert schema.tables == {} and schema.default_schema == "main"
+    assert schema.qualified("visits", None) == "visits"

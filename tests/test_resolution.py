@@ -624,3 +624,10 @@ def test_sqlalchemy_2_names_are_recognised_by_name_when_sqlalchemy_lacks_them(mo
     assert names.sqlalchemy_2_name("sqlalchemy.orm.Mapped") is None  # importable: no need
     assert names.sqlalchemy_2_name("sqlmodel.DeclarativeBase") is None
     assert names.sqlalchemy_2_name("sqlalchemy.orm.NoSuchThing") is None
+
+
+def test_package_root_search_stops_at_the_filesystem_root(monkeypatch):
+    from flake8_dbconstraints import loader
+
+    monkeypatch.setattr(loader.os.path, "isfile", lambda path: True)  # __init__.py everywhere
+    assert loader.find_package_root("/a/b/c/module.py") == "/"
