@@ -22,6 +22,9 @@ from flake8_dbconstraints.scopes import Scope
 # them runs no project code.
 PYTHON_TYPE_MODULES = frozenset({"builtins", "datetime", "decimal", "uuid", "enum", "typing"})
 ALWAYS_TRUTHY_PYTHON_TYPES = (datetime.date, datetime.time, uuid.UUID)  # datetime is a date
+TRUTHY_WHEN_NONZERO_BASES = frozenset(
+    {"enum.Enum", "enum.IntEnum", "enum.StrEnum", "builtins.str", "builtins.int"}
+)
 NON_PLAIN_ENUM_BASES = frozenset(
     {"enum.IntEnum", "enum.StrEnum", "enum.Flag", "enum.IntFlag", "enum.ReprEnum"}
 )
@@ -171,11 +174,30 @@ class TypeClassifier:
         return UNKNOWN
 
     def classify_enum_class(self, cls: ClassRef) -> TypeFacts:
-        """``Enum(PyEnum)`` or ``Mapped[PyEnum]``: truthy only for a plain ``Enum`` class."""
+        """``Enum(PyEnum)`` or ``Mapped[PyEnum]``: truthy for a plain ``Enum`` class, and for
+        a ``str``/``int`` enum none of whose members is ``""`` or ``0``."""
         kind = self.enum_kind(cls)
         if kind is None:
             return UNKNOWN
-        return TypeFacts(f"Enum({cls.name})", always_truthy=(kind == "plain"), may_read_none=False)
+        truthy = kind == "plain" or (kind == "mixed" and self._members_all_truthy(cls))
+        return TypeFacts(f"Enum({cls.name})", always_truthy=truthy, may_read_none=False)
+
+    def _members_all_truthy(self, cls: ClassRef) -> bool:
+        """A stored value is always one of the members (SQLAlchemy loads them by name);
+        a ``(str, Enum)`` member is falsy only when it is ``""``, an ``IntEnum`` one only
+        when it is ``0`` (SEMANTICS 2). Flags combine into 0: never."""
+        externals = {ref.dotted for ref in self.resolver.iter_base_refs(cls) if isinstance(ref, External)}
+        if not externals <= TRUTHY_WHEN_NONZERO_BASES or {"__bool__", "__len__"} & class_body_names(cls.node):
+            return False
+        members = [
+            statement.value
+            for statement in cls.node.body
+            if isinstance(statement, ast.Assign)
+            and len(statement.targets) == 1
+            and isinstance(statement.targets[0], ast.Name)
+            and not statement.targets[0].id.startswith("_")
+        ]
+        return bool(members) and all(_is_truthy_member(value) for value in members)
 
     def enum_kind(self, cls: ClassRef) -> Optional[str]:
         """"plain" for an Enum without mixins or ``__bool__``/``__len__``, "mixed" for
@@ -231,8 +253,10 @@ class TypeClassifier:
         else:
             facts = self.classify_sqlalchemy_class(base)
         if overrides_results:
-            # process_result_value may return anything, None included (SEMANTICS 2);
-            # only the in-place mutation facts of the impl survive.
+            # process_result_value may return anything, None included (SEMANTICS 2); the
+            # impl's in-place facts stay: an item assignment or dict/list method call on
+            # the value still changes it in place, unseen (issue #4: "a TypeDecorator
+            # whose impl is one of them").
             return TypeFacts(cls.name, mutable=facts.mutable, container=facts.container)
         return dataclasses.replace(facts, label=cls.name)
 
@@ -265,6 +289,17 @@ class TypeClassifier:
             # SQLAlchemy 1.4 maps no uuid.UUID: a 2.0 project gets Uuid there.
             return SQLALCHEMY_2_TYPES["Uuid"] if python_type is uuid.UUID else UNKNOWN
         return self.classify_sqlalchemy_class(type(sa_type))
+
+
+def _is_truthy_member(value: ast.expr) -> bool:
+    """``"a"``, ``1`` or ``auto()`` (a non-empty name or a count from 1)."""
+    if isinstance(value, ast.Constant):
+        return isinstance(value.value, (str, int)) and not isinstance(value.value, bool) and bool(value.value)
+    return (
+        isinstance(value, ast.Call)
+        and not value.args
+        and (getattr(value.func, "id", None) == "auto" or getattr(value.func, "attr", None) == "auto")
+    )
 
 
 def classify_python_type(label: str, python_type: Any) -> TypeFacts:
