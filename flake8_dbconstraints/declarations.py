@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import functools
 from typing import Any, Iterator, Optional
 
 from flake8_dbconstraints.names import ClassRef, External, NameResolver, Value, import_sqlalchemy_object
@@ -75,11 +76,17 @@ def parse_annotation(node: Optional[ast.expr]) -> Optional[ast.expr]:
 
 def _unquote(node: Optional[ast.expr]) -> Optional[ast.expr]:
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        try:
-            return _unquote(ast.parse(node.value, mode="eval").body)
-        except SyntaxError:
-            return None
+        return _unquote(_parse_annotation_text(node.value))
     return node
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_annotation_text(text: str) -> Optional[ast.expr]:
+    """A string annotation's expression; the same few strings recur in every file."""
+    try:
+        return ast.parse(text, mode="eval").body
+    except (SyntaxError, ValueError):
+        return None
 
 
 def dotted_text(node: ast.expr) -> Optional[str]:

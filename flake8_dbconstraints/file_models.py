@@ -25,6 +25,7 @@ class FileModels:
     def __init__(self, registry: ModelRegistry, filename: str, tree: ast.Module, source: str) -> None:
         self.registry = registry
         self.resolver = registry.resolver
+        self.calls_listen = "listen(" in source
         modname = None
         if filename not in STDIN_NAMES:
             modname = module_name_for_file(filename, self.resolver.loader.roots)
