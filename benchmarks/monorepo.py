@@ -135,12 +135,12 @@ class Manifest:
 
     def counts(self) -> dict[str, int]:
         counter = collections.Counter(e.code for e in self.expected)
-        return {code: counter.get(code, 0) for code in ("DBC100", "DBC101", "DBC200")}
+        return {code: counter.get(code, 0) for code in ("DBC100", "DBC101", "DBC200", "DBC300")}
 
     def counts_for(self, paths: Iterable[str]) -> dict[str, int]:
         wanted = set(paths)
         counter = collections.Counter(e.code for e in self.expected if e.path in wanted)
-        return {code: counter.get(code, 0) for code in ("DBC100", "DBC101", "DBC200")}
+        return {code: counter.get(code, 0) for code in ("DBC100", "DBC101", "DBC200", "DBC300")}
 
     def to_json(self) -> dict:
         return {
@@ -401,8 +401,10 @@ def render_models(package: str, index: int, models: list[Model]) -> str:
             lines.append(f"    {c['dt_req']}: Mapped[datetime] = mapped_column(default=utcnow)")
             if model.explicit_nullable:
                 # SEMANTICS.md section 1: explicit nullable=True wins over Mapped[X].
+                # DBC300: the annotation says never None, the column allows NULL.
                 lines.append(
                     f"    {c['dt_opt']}: Mapped[datetime] = mapped_column(DateTime, nullable=True)"
+                    "  #!DBC300:annotation-disagrees"
                 )
             else:
                 lines.append(f"    {c['dt_opt']}: Mapped[{opt('datetime')}]")
