@@ -189,6 +189,7 @@ class TypeClassifier:
         externals = {ref.dotted for ref in self.resolver.iter_base_refs(cls) if isinstance(ref, External)}
         if not externals <= TRUTHY_WHEN_NONZERO_BASES or {"__bool__", "__len__"} & class_body_names(cls.node):
             return False
+        names_members = self._auto_gives_names(cls)
         members = [
             statement.value
             for statement in cls.node.body
@@ -197,7 +198,24 @@ class TypeClassifier:
             and isinstance(statement.targets[0], ast.Name)
             and not statement.targets[0].id.startswith("_")
         ]
-        return bool(members) and all(_is_truthy_member(value) for value in members)
+        return bool(members) and all(_is_truthy_member(value, names_members) for value in members)
+
+    def _auto_gives_names(self, cls: ClassRef) -> bool:
+        """Does ``auto()`` give a non-empty value? It does unless a project class
+        redefines ``_generate_next_value_``; one that returns ``name`` still does."""
+        for class_ref in [cls, *self._project_bases(cls)]:
+            for statement in class_ref.node.body:
+                if isinstance(statement, ast.FunctionDef) and statement.name == "_generate_next_value_":
+                    body = [node for node in statement.body if not isinstance(node, ast.Expr)]
+                    first = statement.args.posonlyargs + statement.args.args
+                    return (
+                        len(body) == 1
+                        and isinstance(body[0], ast.Return)
+                        and isinstance(body[0].value, ast.Name)
+                        and bool(first)
+                        and body[0].value.id == first[0].arg
+                    )
+        return True
 
     def enum_kind(self, cls: ClassRef) -> Optional[str]:
         """"plain" for an Enum without mixins or ``__bool__``/``__len__``, "mixed" for
@@ -291,12 +309,13 @@ class TypeClassifier:
         return self.classify_sqlalchemy_class(type(sa_type))
 
 
-def _is_truthy_member(value: ast.expr) -> bool:
+def _is_truthy_member(value: ast.expr, auto_is_truthy: bool) -> bool:
     """``"a"``, ``1`` or ``auto()`` (a non-empty name or a count from 1)."""
     if isinstance(value, ast.Constant):
         return isinstance(value.value, (str, int)) and not isinstance(value.value, bool) and bool(value.value)
     return (
-        isinstance(value, ast.Call)
+        auto_is_truthy
+        and isinstance(value, ast.Call)
         and not value.args
         and (getattr(value.func, "id", None) == "auto" or getattr(value.func, "attr", None) == "auto")
     )
