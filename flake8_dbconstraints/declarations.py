@@ -16,6 +16,7 @@ from flake8_dbconstraints.names import ClassRef, External, NameResolver, Value, 
 from flake8_dbconstraints.names import is_sqlalchemy as _is_sa
 from flake8_dbconstraints.nullability import UNKNOWN_VALUE, NullabilityFacts
 from flake8_dbconstraints.scopes import Scope
+from flake8_dbconstraints.scopes import target_text as dotted_text
 
 MAPPED_ANNOTATIONS = frozenset({"Mapped"})
 OPTIONAL_NAMES = frozenset({"Optional"})
@@ -87,17 +88,6 @@ def _parse_annotation_text(text: str) -> Optional[ast.expr]:
         return ast.parse(text, mode="eval").body
     except (SyntaxError, ValueError):
         return None
-
-
-def dotted_text(node: ast.expr) -> Optional[str]:
-    parts = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if isinstance(node, ast.Name):
-        parts.append(node.id)
-        return ".".join(reversed(parts))
-    return None
 
 
 def _last_name(node: ast.expr) -> Optional[str]:
