@@ -196,7 +196,10 @@ class FileChecker:
         if use.model.table is None:
             return False
         table = schema.table(use.model.table, use.model.schema)
-        return table is not None and table.get(use.column.db_name) is False
+        if table is None or use.column.db_name not in table:
+            return False
+        # A primary key never holds NULL, whatever SQLite's reflection says of a rowid.
+        return use.column.primary_key or table[use.column.db_name] is False
 
     def unparse(self, node: ast.AST) -> str:
         return ast.unparse(node)

@@ -193,3 +193,16 @@ def test_in_memory_sqlite_is_read_as_an_empty_database():
     schema = database.reflect("sqlite://")
     assert schema.tables == {} and schema.default_schema == "main"
     assert schema.qualified("visits", None) == "visits"
+
+
+def test_primary_keys_of_loaded_rows_stay_reported_with_a_database(tmp_path):
+    root = project(tmp_path)
+    write_project(root, {"app/loaded.py": (
+        "from app.models import Visit\n\n\ndef f(session):\n    visit = session.get(Visit, 1)\n"
+        "    return visit.id is None\n"
+    )})
+    connection = sqlite3.connect(os.path.join(root, "live.db"))
+    connection.executescript(DRIFTED_DDL.format(prefix=""))
+    connection.close()
+    result = run_flake8(root, "--select=DBC101", "--dbc-database-url=sqlite:///live.db", "app/loaded.py")
+    assert findings(result) == ["app/loaded.py:6:12: DBC101"]
