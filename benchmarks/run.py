@@ -219,6 +219,15 @@ class Bench:
         self.cache_supported = "--dbc-cache-dir" in help_text
         self.no_cache_supported = "--dbc-no-cache" in help_text
 
+    def monorepo_database(self, case: Case) -> pathlib.Path:
+        """A SQLite database created from the monorepo's own models (importing them is
+        the benchmark's doing, never the plugin's): what --dbc-database-url costs."""
+        path = self.work / "db" / f"{case.slug}.sqlite"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            subprocess.run([self.python, "-c", CREATE_MONOREPO_DATABASE, str(path)], cwd=case.cwd, check=True)
+        return path
+
     def modes(self) -> list[str]:
         if not self.cache_supported:
             return ["-"]
@@ -235,6 +244,8 @@ class Bench:
             plugin_opts = [f"--dbc-cache-dir={cache}"]
         elif mode == "nocache":
             plugin_opts = ["--dbc-no-cache"]
+        elif mode == "database":
+            plugin_opts = [f"--dbc-database-url=sqlite:///{self.monorepo_database(case)}"]
         with_cmd = flake8_command(self.python, True, [*self.common, *plugin_opts, *case.targets])
         without_cmd = flake8_command(self.python, False, [*self.common, *case.targets])
         out_dir = self.work / "out" / case.slug / mode.replace("-", "default")
@@ -548,7 +559,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--modes",
         default="cold,warm",
-        help="cache modes when the plugin has --dbc-cache-dir: cold,warm,nocache"
+        help="cache modes when the plugin has --dbc-cache-dir: cold,warm,nocache, and database "
+        "(monorepo only: --dbc-database-url on a SQLite database created from its models)"
         " (default: cold,warm)",
     )
     parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
@@ -588,6 +600,23 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
+CREATE_MONOREPO_DATABASE = """
+import importlib, pathlib, sys
+sys.path.insert(0, ".")
+from sqlalchemy import create_engine
+engine = create_engine("sqlite:///" + sys.argv[1])
+metadatas = {}
+for models in sorted(pathlib.Path(".").glob("pkg*/models.py")):
+    module = importlib.import_module(models.parent.name + ".models")
+    for value in list(vars(module).values()):
+        metadata = getattr(value, "metadata", None)
+        if hasattr(metadata, "create_all"):
+            metadatas[id(metadata)] = metadata
+for metadata in metadatas.values():  # after every package added its tables
+    metadata.create_all(engine)
+"""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     bench = Bench(args)
@@ -603,6 +632,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows: list[Row] = []
     for case in cases:
         for mode in modes:
+            if mode == "database" and case.manifest is None:
+                continue  # only the monorepo's models can be created as a database here
             rows.append(bench.measure(case, mode))
 
     verdicts: dict[int, str] = {}
