@@ -327,18 +327,30 @@ class DeclarationReader:
             annotation_optional=optional,
             default_nullable=literal(partial_defaults.get("nullable")),
         )
+        return self._column(
+            key,
+            db_name,
+            statement,
+            context,
+            facts,
+            type_node=type_node,
+            annotation=annotation_inner if style == "mapped" else None,
+            annotation_text=annotation_text if style == "mapped" else "",
+            foreign_key_only=foreign_key and type_node is None,
+        )
+
+    @staticmethod
+    def _column(key, db_name, statement, context, facts, **fields) -> ColumnDeclaration:
+        """A column declared by ``statement``, whatever the style."""
         return ColumnDeclaration(
             key=key,
             db_name=db_name,
             line=statement.lineno,
             col=statement.col_offset,
             nullability=facts,
-            type_node=type_node,
-            annotation=annotation_inner if style == "mapped" else None,
-            annotation_text=annotation_text if style == "mapped" else "",
-            foreign_key_only=foreign_key and type_node is None,
             scope=context.scope,
             path=context.path,
+            **fields,
         )
 
     def _is_schema_item(self, func: ast.expr, scope: Scope) -> bool:
@@ -365,18 +377,16 @@ class DeclarationReader:
             primary_key=literal(keywords.get("primary_key")),
             annotation_optional=optional if parsed_annotation is not None else None,
         )
-        return ColumnDeclaration(
-            key=key,
-            db_name=key,
-            line=statement.lineno,
-            col=statement.col_offset,
-            nullability=facts,
+        return self._column(
+            key,
+            key,
+            statement,
+            context,
+            facts,
             type_node=keywords.get("sa_type"),
             annotation=base,
             annotation_text=annotation_text,
             foreign_key_only=False,
-            scope=context.scope,
-            path=context.path,
         )
 
     def _annotation_only(self, key, statement, is_mapped, source, annotation_text, context):
@@ -387,18 +397,16 @@ class DeclarationReader:
             primary_key=True if key in context.primary_key_names else None,
             annotation_optional=optional,
         )
-        return ColumnDeclaration(
-            key=key,
-            db_name=key,
-            line=statement.lineno,
-            col=statement.col_offset,
-            nullability=facts,
+        return self._column(
+            key,
+            key,
+            statement,
+            context,
+            facts,
             type_node=None,
             annotation=base,
             annotation_text=annotation_text,
             foreign_key_only=False,
-            scope=context.scope,
-            path=context.path,
         )
 
     def _read_relationship(self, key, call, inner, statement, context):
