@@ -171,10 +171,14 @@ class FileChecker:
         return ColumnUse(receiver.model, column, receiver, ast.unparse(attribute.value))
 
     def column_use(self, attribute: ast.expr, scope: Scope) -> Optional[ColumnUse]:
-        """Like ``column_of``, but unknown when the function writes that attribute, or,
+        """Like ``column_of``, but unknown when the function writes that attribute (for
+        a row not known to come from a query, a write after the test counts too), or,
         with a database given, when the database column may hold NULL."""
         use = self.column_of(attribute, scope)
-        if use is None or is_written(scope, attribute.value, attribute.attr, attribute):
+        if use is None:
+            return None
+        anywhere = use.receiver.state != "loaded"
+        if is_written(scope, attribute.value, attribute.attr, attribute, anywhere=anywhere):
             return None
         if not self.database_confirms_not_null(use):
             return None

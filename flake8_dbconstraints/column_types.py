@@ -15,13 +15,14 @@ import importlib
 import uuid
 from typing import Any, Optional
 
+from flake8_dbconstraints import result_values
 from flake8_dbconstraints.names import ClassRef, External, NameResolver, import_sqlalchemy_object, sqlalchemy_2_name
+from flake8_dbconstraints.result_values import ALWAYS_TRUTHY_PYTHON_TYPES
 from flake8_dbconstraints.scopes import Scope
 
 # Standard-library modules whose classes may appear in ``Mapped[...]``; importing
 # them runs no project code.
 PYTHON_TYPE_MODULES = frozenset({"builtins", "datetime", "decimal", "uuid", "enum", "typing"})
-ALWAYS_TRUTHY_PYTHON_TYPES = (datetime.date, datetime.time, uuid.UUID)  # datetime is a date
 TRUTHY_WHEN_NONZERO_BASES = frozenset(
     {"enum.Enum", "enum.IntEnum", "enum.StrEnum", "builtins.str", "builtins.int"}
 )
@@ -39,6 +40,7 @@ class TypeFacts:
     may_read_none: bool = True  # a NOT NULL column of this type may still read None
     mutable: Optional[str] = None  # None, "untracked" (lost in-place writes) or "tracked"
     container: Optional[str] = None  # "dict" or "list": for the remedy in DBC200
+    python_type: Optional[type] = None  # the class of every stored value, when known
 
 
 UNKNOWN = TypeFacts("unknown type")
@@ -130,7 +132,7 @@ class TypeClassifier:
             configured = self._configured(ref.qname)
             if configured is not None:
                 return configured
-            return self.classify_project_type(ref, depth)
+            return self.classify_project_type(ref, depth, scope, args, keywords)
         return UNKNOWN
 
     def _configured(self, dotted: str) -> Optional[TypeFacts]:
@@ -244,12 +246,11 @@ class TypeClassifier:
     def _project_bases(self, cls: ClassRef) -> list:
         return [ref for ref in self.resolver.iter_base_refs(cls) if isinstance(ref, ClassRef)]
 
-    def classify_project_type(self, cls: ClassRef, depth: int) -> TypeFacts:
-        """A project's own ``TypeDecorator`` (or subclass of a SQLAlchemy type), or enum."""
+    def classify_project_type(self, cls: ClassRef, depth: int, scope: Optional[Scope] = None, args=(),
+                              keywords=None) -> TypeFacts:
+        """A project's own ``TypeDecorator`` (or subclass of a SQLAlchemy type), or enum.
+        ``args``/``keywords`` are those the column passes to the type (``PyIntEnum(State)``)."""
         chain = [cls, *self._project_bases(cls)]
-        overrides_results = any(
-            {"process_result_value", "result_processor"} & class_body_names(ref.node) for ref in chain
-        )
         sqlalchemy_bases = []
         for ref in self.resolver.iter_base_refs(cls):
             if isinstance(ref, External):
@@ -270,13 +271,77 @@ class TypeClassifier:
                     break
         else:
             facts = self.classify_sqlalchemy_class(base)
-        if overrides_results:
-            # process_result_value may return anything, None included (SEMANTICS 2); the
-            # impl's in-place facts stay: an item assignment or dict/list method call on
-            # the value still changes it in place, unseen (issue #4: "a TypeDecorator
-            # whose impl is one of them").
+        if any("result_processor" in class_body_names(ref.node) for ref in chain):
             return TypeFacts(cls.name, mutable=facts.mutable, container=facts.container)
-        return dataclasses.replace(facts, label=cls.name)
+        definer = _first_defining(chain, "process_result_value")
+        if definer is None:
+            return dataclasses.replace(facts, label=cls.name)
+        # The impl's in-place facts stay whatever the method returns: an item assignment
+        # or dict/list method call on the value still changes it in place, unseen (issue
+        # #4: "a TypeDecorator whose impl is one of them").
+        result = self._decorated_result(chain, definer, facts, scope, args, keywords or {}, depth)
+        return TypeFacts(
+            cls.name,
+            always_truthy=result.always_truthy,
+            may_read_none=not result.never_none,
+            mutable=facts.mutable,
+            container=facts.container,
+            python_type=result.python_type,
+        )
+
+    def _decorated_result(self, chain, definer: ClassRef, impl_facts: TypeFacts, scope, args, keywords,
+                          depth: int) -> result_values.Result:
+        """What ``process_result_value`` returns for a non-NULL value (result_values.py)."""
+        def resolve_class(node: ast.expr) -> Optional[type]:
+            ref = self.resolver.resolve_expr(node, definer.module.scope)
+            return import_python_type(ref.dotted) if isinstance(ref, External) else None
+
+        def evaluate_call(node: ast.Call) -> Optional[result_values.Result]:
+            func = node.func
+            if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "self":
+                # ``self.enum(value)``: the class the column passed to ``__init__``.
+                argument = _init_argument(chain, func.attr, args, keywords)
+                if argument is None or scope is None:
+                    return None
+                ref = self.resolver.resolve_expr(argument, scope)
+                return self._class_call_result(ref) if isinstance(ref, ClassRef) else None
+            ref = self.resolver.resolve_expr(func, definer.module.scope)
+            if isinstance(ref, ClassRef):
+                return self._class_call_result(ref)
+            python_class = resolve_class(func)
+            return result_values.instance_of(python_class) if python_class is not None else None
+
+        incoming = _facts_result(impl_facts)
+        dialect_definer = _first_defining(chain, "load_dialect_impl")
+        if dialect_definer is not None:
+            incoming = self._dialect_impl_result(dialect_definer, depth)
+        function = _method(definer.node, "process_result_value")
+        return result_values.returned_value(function, incoming, evaluate_call, resolve_class)
+
+    def _class_call_result(self, cls: ClassRef) -> result_values.Result:
+        """A project class called: an enum gives one of its members, any other class a
+        new instance; neither is None."""
+        facts = self.classify_enum_class(cls)
+        return _facts_result(facts) if facts is not UNKNOWN else result_values.Result(never_none=True)
+
+    def _dialect_impl_result(self, definer: ClassRef, depth: int) -> result_values.Result:
+        """The values ``load_dialect_impl``'s types read, whichever dialect it picks."""
+        returns = [node for node in ast.walk(_method(definer.node, "load_dialect_impl")) if isinstance(node, ast.Return)]
+        result = None
+        for node in returns:
+            value = node.value
+            if (
+                isinstance(value, ast.Call)
+                and isinstance(value.func, ast.Attribute)
+                and value.func.attr == "type_descriptor"
+                and len(value.args) == 1
+            ):
+                value = value.args[0]
+            if value is None:
+                return result_values.UNKNOWN
+            facts = _facts_result(self.classify_expr(value, definer.module.scope, depth + 1))
+            result = facts if result is None else result.join(facts)
+        return result or result_values.UNKNOWN
 
     def is_mutable_class(self, ref: Any) -> bool:
         """Is this ``sqlalchemy.ext.mutable.Mutable`` or a subclass of it (any name)?"""
@@ -324,9 +389,63 @@ def _is_truthy_member(value: ast.expr, auto_is_truthy: bool) -> bool:
 def classify_python_type(label: str, python_type: Any) -> TypeFacts:
     if python_type is None or python_type is object or not isinstance(python_type, type):
         return UNKNOWN
-    if issubclass(python_type, ALWAYS_TRUTHY_PYTHON_TYPES):
-        return TypeFacts(label, always_truthy=True, may_read_none=False)
-    return TypeFacts(label, may_read_none=False)
+    truthy = issubclass(python_type, ALWAYS_TRUTHY_PYTHON_TYPES)
+    return TypeFacts(label, always_truthy=truthy, may_read_none=False, python_type=python_type)
+
+
+def _facts_result(facts: TypeFacts) -> result_values.Result:
+    return result_values.Result(
+        never_none=not facts.may_read_none, always_truthy=facts.always_truthy, python_type=facts.python_type
+    )
+
+
+def _method(node: ast.ClassDef, name: str) -> Optional[ast.stmt]:
+    """The last ``def name`` in a class body (a later one wins, as at run time)."""
+    found = None
+    for statement in node.body:
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)) and statement.name == name:
+            found = statement
+    return found
+
+
+def _first_defining(chain: list, name: str) -> Optional[ClassRef]:
+    """The first class of ``chain`` (the class, then its project bases) defining ``name``."""
+    for ref in chain:
+        if name in class_body_names(ref.node):
+            return ref
+    return None
+
+
+def _init_argument(chain: list, attr: str, args, keywords: dict) -> Optional[ast.expr]:
+    """The argument the column passed for ``self.<attr> = <parameter>`` in ``__init__``."""
+    definer = _first_defining(chain, "__init__")
+    init = _method(definer.node, "__init__") if definer is not None else None
+    if not isinstance(init, ast.FunctionDef):
+        return None
+    params = [arg.arg for arg in init.args.posonlyargs + init.args.args][1:]
+    stores = [
+        node for ref in chain for node in ast.walk(ref.node)
+        if isinstance(node, ast.Attribute) and node.attr == attr and isinstance(node.ctx, ast.Store)
+    ]
+    if len(stores) != 1:
+        return None  # set in more than one place: not followed
+    for statement in init.body:
+        if (
+            isinstance(statement, ast.Assign)
+            and len(statement.targets) == 1
+            and isinstance(statement.targets[0], ast.Attribute)
+            and isinstance(statement.targets[0].value, ast.Name)
+            and statement.targets[0].value.id == "self"
+            and statement.targets[0].attr == attr
+            and isinstance(statement.value, ast.Name)
+            and statement.value.id in params
+        ):
+            name = statement.value.id
+            if name in keywords:
+                return keywords[name]
+            index = params.index(name)
+            return args[index] if index < len(args) else None
+    return None
 
 
 def import_python_type(dotted: str) -> Optional[type]:

@@ -66,6 +66,7 @@ class ReceiverResolver:
         # file_models: resolves class expressions of the checked file to models
         self.file_models = file_models
         self._listeners: Optional[set] = None
+        self._used_by_unsafe: dict = {}  # class node -> _used_by_unsafe_methods
 
     def _is_listener(self, function: ast.AST) -> bool:
         """Event listeners see objects before they are flushed (SEMANTICS 3): a
@@ -162,14 +163,13 @@ class ReceiverResolver:
         return Receiver(model, "row") if model is not None else None
 
     def _self(self, class_node: ast.ClassDef, function: ast.AST) -> Optional[Receiver]:
-        """``self`` of an ordinary method or property getter of a model."""
-        if function.name in UNSAFE_SELF_METHODS:
+        """``self`` of an ordinary method or property getter of a model, unless a method
+        whose ``self`` may be new (``__repr__``...) uses it."""
+        used = self._used_by_unsafe.get(class_node)
+        if used is None:
+            used = self._used_by_unsafe[class_node] = _used_by_unsafe_methods(class_node)
+        if not _is_safe_method(function) or function.name in used:
             return None
-        for decorator in function.decorator_list:
-            if not (isinstance(decorator, ast.Name) and decorator.id in SAFE_DECORATORS) and not (
-                isinstance(decorator, ast.Attribute) and decorator.attr == "cached_property"
-            ):
-                return None  # setters, validators, hybrids, listeners, classmethods...
         model = self.file_models.model_for_local_class(class_node)
         return Receiver(model, "row") if model is not None else None
 
@@ -296,10 +296,50 @@ def _agree(results: list) -> Optional[Receiver]:
     return Receiver(first.model, state, first.many)
 
 
-def is_written(scope: Scope, receiver_expr: ast.expr, attr: str, at: ast.AST) -> bool:
+def _is_safe_method(function: ast.AST) -> bool:
+    if function.name in UNSAFE_SELF_METHODS:
+        return False
+    for decorator in function.decorator_list:
+        if not (isinstance(decorator, ast.Name) and decorator.id in SAFE_DECORATORS) and not (
+            isinstance(decorator, ast.Attribute) and decorator.attr == "cached_property"
+        ):
+            return False  # setters, validators, hybrids, listeners, classmethods...
+    return True
+
+
+def _used_by_unsafe_methods(class_node: ast.ClassDef) -> frozenset:
+    """Methods and properties that ``__repr__``, validators and the like reach through
+    ``self.name``, directly or through each other: they may run on a new object too."""
+    methods = {
+        statement.name: statement
+        for statement in class_node.body
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef))
+    }
+    pending = [function for function in methods.values() if not _is_safe_method(function)]
+    reached: set = set()
+    while pending:
+        function = pending.pop()
+        for node in ast.walk(function):
+            if (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name)
+                and node.value.id == "self"
+                and node.attr in methods
+                and node.attr not in reached
+            ):
+                reached.add(node.attr)
+                pending.append(methods[node.attr])
+    return frozenset(reached)
+
+
+def is_written(scope: Scope, receiver_expr: ast.expr, attr: str, at: ast.AST, anywhere: bool = False) -> bool:
     """Can ``receiver.attr`` have been assigned or deleted by the time ``at`` runs: a
     write earlier in the function or anywhere in a loop around ``at``? Or was the
-    receiver handed to setattr or make_transient? Then its value may be anything."""
+    receiver handed to setattr or make_transient? Then its value may be anything.
+
+    With ``anywhere``, a later write counts too: code that tests a column and then
+    sets it (``if self.state is None: self.state = ...``) is written for objects still
+    being built, so a receiver that is not known to come from a query may be one."""
     text = target_text(receiver_expr)
     if text is None:
         return True
@@ -310,7 +350,7 @@ def is_written(scope: Scope, receiver_expr: ast.expr, attr: str, at: ast.AST) ->
             return True
         for line in current.written_attributes.get((text, attr), ()):
             # In an enclosing function, a write may run before a closure is called.
-            if current is not scope or line < at.lineno or _share_loop(current, line, at.lineno):
+            if anywhere or current is not scope or line < at.lineno or _share_loop(current, line, at.lineno):
                 return True
         current = current.parent
     return False

@@ -35,6 +35,7 @@ SQLITE_MODULES = (
     "mixins",
     "partial_column",
     "json_models",
+    "decorated_types",
 )
 # Modules built on 2.0-only APIs (DeclarativeBase, Mapped, SQLModel).
 MODULES_NEEDING_SQLALCHEMY_2 = frozenset({"mapped", "sqlmodel_models", "mixins"})
@@ -247,7 +248,9 @@ def _python_default(column: sa.Column) -> Any:
 
 
 def sample_value(column: sa.Column) -> Any:
-    """An ordinary, truthy value ``column`` accepts."""
+    """An ordinary, truthy value ``column`` accepts (``info["sample_value"]`` if it says)."""
+    if "sample_value" in column.info:
+        return column.info["sample_value"]
     column_type = impl_type(column.type)
     if isinstance(column_type, sa.Enum):
         if column_type.enum_class is not None:

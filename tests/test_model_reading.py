@@ -777,6 +777,321 @@ def test_project_types(project, type_expr, expected):
     assert probe(project, models) == expected
 
 
+RESULT_TYPES = '''
+    class Colour(enum.Enum):
+        RED = 0
+
+
+    class Wrapper:
+        pass
+
+
+    class Shifted(TypeDecorator):
+        impl = DateTime
+
+        def process_result_value(self, value, dialect):
+            if value is not None:
+                return value.replace(tzinfo=datetime.timezone.utc)
+
+
+    class Converted(TypeDecorator):
+        impl = DateTime
+
+        def process_result_value(self, value, dialect):
+            """Only None maps to None."""
+            if value is None:
+                return None
+            result: datetime.datetime = value.astimezone(datetime.timezone.utc)
+            return result
+
+
+    class Same(TypeDecorator):
+        impl = String
+
+        def process_result_value(self, value, dialect):
+            return value
+
+
+    class Checked(TypeDecorator):
+        impl = String
+
+        def process_result_value(self, value, dialect):
+            if not value:
+                raise ValueError("empty")
+            self.last = value
+            return value
+
+
+    class Looping(TypeDecorator):
+        impl = String
+
+        def process_result_value(self, value, dialect):
+            for _ in range(1):
+                pass
+            return value
+
+
+    class Unpacked(TypeDecorator):
+        impl = String
+
+        def process_result_value(self, value, dialect):
+            value, other = value, 1
+            return value
+
+
+    class Chained(TypeDecorator):
+        impl = String
+
+        def process_result_value(self, value, dialect):
+            first = second = value
+            return first
+
+
+    class BothTests(TypeDecorator):
+        impl = String
+
+        def process_result_value(self, value, dialect):
+            if value is not None and isinstance(value, str):
+                return uuid.UUID(value)
+            raise ValueError(value)
+
+
+    class EitherTest(TypeDecorator):
+        impl = String
+
+        def process_result_value(self, value, dialect):
+            if value is None or isinstance(value, uuid.UUID):
+                return value
+            return uuid.UUID(value)
+
+
+    class Static(TypeDecorator):
+        impl = DateTime
+
+        @staticmethod
+        def process_result_value(value, dialect):
+            return value
+
+
+    class NoValue(TypeDecorator):
+        impl = DateTime
+
+        def process_result_value(self):
+            return datetime.datetime.now()
+
+
+    class Asynchronous(TypeDecorator):
+        impl = DateTime
+
+        async def process_result_value(self, value, dialect):
+            return value
+
+
+    class LocalCallable(TypeDecorator):
+        impl = String
+
+        def process_result_value(self, value, dialect):
+            convert = uuid.UUID
+            return convert(value)
+
+
+    class OwnMethod(TypeDecorator):
+        impl = String
+
+        def process_result_value(self, value, dialect):
+            return value.strip()
+
+
+    class Wrapped(TypeDecorator):
+        impl = String
+
+        def process_result_value(self, value, dialect):
+            return Wrapper(value)
+
+
+    class Member(TypeDecorator):
+        impl = Integer
+
+        def process_result_value(self, value, dialect):
+            return Colour(value)
+
+
+    class Kinded(TypeDecorator):
+        impl = Integer
+
+        def __init__(self, kind=None, *args):
+            self.kind = kind
+            super().__init__()
+
+        def process_result_value(self, value, dialect):
+            return self.kind(value)
+
+
+    class Rekinded(Kinded):
+        def __init__(self, kind=None):
+            self.kind = kind
+            self.kind = None
+
+
+    class Unkinded(Kinded):
+        def __init__(self, kind=None):
+            pass
+
+
+    class NoInit(TypeDecorator):
+        impl = Integer
+
+        def process_result_value(self, value, dialect):
+            return self.kind(value)
+
+
+    class Constant(TypeDecorator):
+        impl = String
+
+        def process_result_value(self, value, dialect):
+            if value == "":
+                return 0
+            return value
+
+
+    class MaybeParsed(TypeDecorator):
+        impl = String
+
+        def process_result_value(self, value, dialect):
+            parsed = parse(value)
+            if parsed is None:
+                return value
+            return parsed
+
+
+    class NarrowedToProjectClass(TypeDecorator):
+        impl = String
+
+        def process_result_value(self, value, dialect):
+            if isinstance(value, Wrapper):
+                return value
+            return value
+
+
+    class TruthyTest(TypeDecorator):
+        impl = DateTime
+
+        def process_result_value(self, value, dialect):
+            if value:
+                return value
+            return None
+
+
+    class WrongMethod(TypeDecorator):
+        impl = String
+
+        def process_result_value(self, value, dialect):
+            return value.replace("a", "")
+
+
+    class Dialects(TypeDecorator):
+        impl = String
+
+        def load_dialect_impl(self, dialect):
+            if dialect.name == "postgresql":
+                return dialect.type_descriptor(DateTime())
+            return DateTime()
+
+        def process_result_value(self, value, dialect):
+            return value
+
+
+    class BareDialect(TypeDecorator):
+        impl = String
+
+        def load_dialect_impl(self, dialect):
+            return
+
+        def process_result_value(self, value, dialect):
+            return value
+
+
+    class UnknownDialect(TypeDecorator):
+        impl = String
+
+        def load_dialect_impl(self, dialect):
+            pass
+
+        def process_result_value(self, value, dialect):
+            return value
+
+
+    class ExplicitNone(TypeDecorator):
+        impl = String
+
+        def process_result_value(self, value, dialect):
+            if value == "-":
+                return None
+            return value
+
+
+    class ShortCircuit(TypeDecorator):
+        impl = DateTime
+
+        def process_result_value(self, value, dialect):
+            if value is None and value.year:
+                return None
+            return value
+
+
+    class OverJSON(TypeDecorator):
+        impl = JSON
+
+        def process_result_value(self, value, dialect):
+            if value is None:
+                return {}
+            return value
+'''
+
+
+@pytest.mark.parametrize("type_expr, expected", [
+    pytest.param("Shifted", TRUTHY, id="replace-on-a-datetime-after-a-none-guard"),
+    pytest.param("Converted", TRUTHY, id="astimezone-through-an-annotated-local"),
+    pytest.param("Same", NEVER_NONE, id="the-impl-value-itself"),
+    pytest.param("Checked", NEVER_NONE, id="a-raise-returns-nothing"),
+    pytest.param("Looping", SILENT, id="a-loop-is-not-followed"),
+    pytest.param("Unpacked", SILENT, id="unpacking-is-not-followed"),
+    pytest.param("Chained", SILENT, id="chained-assignment-is-not-followed"),
+    pytest.param("BothTests", TRUTHY, id="and-narrows-both-operands"),
+    pytest.param("EitherTest", TRUTHY, id="or-narrows-each-operand"),
+    pytest.param("Static", SILENT, id="a-decorated-method-is-not-followed"),
+    pytest.param("NoValue", SILENT, id="a-method-without-a-value-parameter"),
+    pytest.param("Asynchronous", SILENT, id="an-async-method-is-not-followed"),
+    pytest.param("LocalCallable", SILENT, id="a-local-callable-is-unknown"),
+    pytest.param("OwnMethod", SILENT, id="a-method-of-the-value-is-unknown"),
+    pytest.param("Wrapped", NEVER_NONE, id="a-project-class-instance"),
+    pytest.param("Member", TRUTHY, id="a-member-of-a-plain-enum"),
+    pytest.param("Kinded(kind=Colour)", TRUTHY, id="the-enum-the-column-passes-by-keyword"),
+    pytest.param("Kinded(Colour)", TRUTHY, id="the-enum-the-column-passes-by-position"),
+    pytest.param("Kinded", SILENT, id="no-enum-passed"),
+    pytest.param('Kinded("Colour")', SILENT, id="not-a-class-passed"),
+    pytest.param("Rekinded(Colour)", SILENT, id="attribute-set-twice"),
+    pytest.param("Unkinded(Colour)", SILENT, id="attribute-set-elsewhere"),
+    pytest.param("NoInit", SILENT, id="attribute-never-set"),
+    pytest.param("Constant", NEVER_NONE, id="a-falsy-constant"),
+    pytest.param("MaybeParsed", NEVER_NONE, id="a-none-test-narrows-an-unknown-local"),
+    pytest.param("NarrowedToProjectClass", NEVER_NONE, id="isinstance-of-a-project-class-narrows-nothing"),
+    pytest.param("TruthyTest", TRUTHY, id="a-test-on-an-always-truthy-value"),
+    pytest.param("WrongMethod", SILENT, id="replace-on-a-str-is-unknown"),
+    pytest.param("Dialects", TRUTHY, id="every-dialect-impl-reads-datetimes"),
+    pytest.param("BareDialect", SILENT, id="a-bare-return-in-load-dialect-impl"),
+    pytest.param("UnknownDialect", SILENT, id="load-dialect-impl-without-a-return"),
+    pytest.param("ExplicitNone", SILENT, id="an-explicit-none"),
+    pytest.param("ShortCircuit", TRUTHY, id="and-stops-at-an-impossible-operand"),
+    pytest.param("OverJSON", UNTRACKED, id="json-impl-may-give-none-and-keeps-in-place-facts"),
+])
+def test_process_result_value_is_read(project, type_expr, expected):
+    # SEMANTICS 2 calls these unknown; for a NOT NULL column the method only sees non-NULL
+    # values, and simple bodies say what they return (flake8_dbconstraints/result_values.py).
+    models = doc(f"col = Column({type_expr}, nullable=False)", prelude=RESULT_TYPES)
+    assert probe(project, models) == expected
+
+
 @pytest.mark.parametrize("settings, expected", [
     pytest.param({}, SILENT, id="unconfigured-project-type-is-unknown"),
     pytest.param({"truthy_types": ["app.types.Stamp"]}, TRUTHY, id="configured-truthy-project-type"),
@@ -789,7 +1104,7 @@ def test_configured_project_types(project, settings, expected):
             impl = String
 
             def process_result_value(self, value, dialect):
-                return value
+                return parse(value)
     ''')
     models = doc("col = Column(Stamp, nullable=False)", prelude="from app.types import Stamp")
     assert probe(project, models, extra_files={"app/types.py": types_module}, **settings) == expected
@@ -838,6 +1153,8 @@ def test_python_type_raising_not_implemented_is_unknown(project, monkeypatch):
 # -- SEMANTICS 6: Mutable wrappers ------------------------------------------------------------
 
 MUTABLES = '''
+    import json
+
     from sqlalchemy.ext.mutable import MutableList
 
     from app.helpers import make_tracker
@@ -857,7 +1174,7 @@ MUTABLES = '''
         impl = sa.VARCHAR
 
         def process_result_value(self, value, dialect):
-            return value
+            return json.loads(value)  # "null" reads None
 
 
     Tracker = make_tracker()
