@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import ast
 import dataclasses
-import datetime
 import importlib
 import uuid
 from typing import Any, Optional
@@ -326,7 +325,8 @@ class TypeClassifier:
 
     def _dialect_impl_result(self, definer: ClassRef, depth: int) -> result_values.Result:
         """The values ``load_dialect_impl``'s types read, whichever dialect it picks."""
-        returns = [node for node in ast.walk(_method(definer.node, "load_dialect_impl")) if isinstance(node, ast.Return)]
+        function = _method(definer.node, "load_dialect_impl")
+        returns = [node for node in ast.walk(function) if isinstance(node, ast.Return)]
         result = None
         for node in returns:
             value = node.value

@@ -184,14 +184,15 @@ class DeclarationReader:
             elif isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 yield self._read_function(statement, context)
 
-    def read_table(self, cls: ClassRef, table: ast.expr) -> Iterator[ColumnDeclaration]:
-        """``__table__ = Table("name", metadata, Column("a", ...), ...)``: its columns.
-        Annotations in the class body do not change them (nothing is read for a
-        ``__table__`` that is not a literal ``Table(...)`` call)."""
-        scope = cls.module.scope
+    def read_table(self, module: Any, table: ast.expr) -> Iterator[ColumnDeclaration]:
+        """``Table("name", metadata, Column("a", ...), ...)`` written in ``module`` (as
+        ``__table__`` or for an imperative mapping): its columns. Annotations in the class
+        body do not change them (nothing is read for a table that is not a literal
+        ``Table(...)`` call)."""
+        scope = module.scope
         if not (isinstance(table, ast.Call) and _is_sa(self.resolver.qualify(table.func, scope), "sqlalchemy.Table")):
             return
-        context = _Context(scope, cls.module.path, frozenset(), False)
+        context = _Context(scope, module.path, frozenset(), False)
         for arg in table.args:
             if not (isinstance(arg, ast.Call) and arg.args and isinstance(arg.args[0], ast.Constant)
                     and isinstance(arg.args[0].value, str)):

@@ -6,6 +6,7 @@ A name resolves to one of:
   project, kept as a dotted string and never parsed;
 * ``ModuleRef(module)``: a project module (``loader.ModuleInfo``);
 * ``ClassRef(module, classdef)``: a class of the project;
+* ``FunctionRef(module, functiondef)``: a function of the project;
 * ``Value(module, node)``: the expression a name was assigned once
   (``Base = declarative_base()``, ``db = SQLAlchemy()``, ``Column = partial(...)``);
 * ``None`` when it is unknown or ambiguous (bound more than once to different things).
@@ -71,6 +72,18 @@ class ClassRef:
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
+class FunctionRef:
+    module: ModuleInfo
+    node: Union[ast.FunctionDef, ast.AsyncFunctionDef]
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, FunctionRef) and other.node is self.node
+
+    def __hash__(self) -> int:
+        return id(self.node)
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
 class Value:
     module: ModuleInfo
     node: ast.expr
@@ -82,7 +95,7 @@ class Value:
         return id(self.node)
 
 
-Ref = Union[External, ModuleRef, ClassRef, Value, None]
+Ref = Union[External, ModuleRef, ClassRef, FunctionRef, Value, None]
 
 _MISSING = object()
 _imported: dict[str, Any] = {}
@@ -187,6 +200,8 @@ class NameResolver:
             if name in BUILTIN_NAMES and name not in scope.declared_free:
                 return External(f"builtins.{name}")
             return None
+        # An ``except ImportError:`` fallback stands in only when the import fails.
+        bindings = [binding for binding in bindings if not binding.fallback] or bindings
         results = [self._resolve_binding(binding, owner, depth + 1) for binding in bindings]
         first = results[0]
         if first is None or any(result != first for result in results[1:]):
@@ -226,6 +241,8 @@ class NameResolver:
         module = scope.module  # set on every module scope, inherited by the others
         if binding.kind == "class":
             return ClassRef(module, binding.node)
+        if binding.kind == "function":
+            return FunctionRef(module, binding.node)
         if binding.kind == "import":
             return self._resolve_import(binding, module, depth)
         if binding.kind in ("assign", "annotated") and binding.node is not binding.annotation:

@@ -21,6 +21,7 @@ import ast
 import dataclasses
 from typing import Any, Optional
 
+from flake8_dbconstraints.names import FunctionRef
 from flake8_dbconstraints.registry import ModelInfo
 from flake8_dbconstraints.scopes import Binding, Scope, target_text
 
@@ -107,8 +108,19 @@ class ReceiverResolver:
             target = self.file_models.relationship_target(owner.model, expr.attr)
             return Receiver(target, "row") if target is not None else None
         if isinstance(expr, ast.Call):
-            return self._query(expr, scope, depth + 1)
+            return self._query(expr, scope, depth + 1) or self._helper_result(expr, scope)
         return None
+
+    def _helper_result(self, call: ast.Call, scope: Scope) -> Optional[Receiver]:
+        """A project function annotated ``-> Model`` (or ``Optional[Model]``), trusted as
+        an annotated variable is, unless its body builds that model itself."""
+        ref = self.file_models.resolver.resolve_expr(call.func, scope)
+        if not isinstance(ref, FunctionRef) or ref.node.returns is None:
+            return None
+        model = self.file_models.model_from_annotation(ref.node.returns, ref.module.scope)
+        if model is None or _may_return_new_object(ref.node, model.name):
+            return None
+        return Receiver(model, "row")
 
     def _name(self, name: str, scope: Scope, depth: int) -> Optional[Receiver]:
         owner, bindings = scope.lookup(name)
@@ -294,6 +306,17 @@ def _agree(results: list) -> Optional[Receiver]:
             return None
     state = "loaded" if all(result.state == "loaded" for result in results) else "row"
     return Receiver(first.model, state, first.many)
+
+
+def _may_return_new_object(function: ast.AST, class_name: str) -> bool:
+    """Does the body call something named like the model (``Visit(...)``,
+    ``models.Visit(...)``), or yield? A new object is not a stored row."""
+    for node in ast.walk(function):
+        if isinstance(node, (ast.Yield, ast.YieldFrom)):
+            return True
+        if isinstance(node, ast.Call) and _last_name(node.func) == class_name:
+            return True
+    return False
 
 
 def _is_safe_method(function: ast.AST) -> bool:

@@ -24,7 +24,7 @@ from flake8_dbconstraints.declarations import (
     literal,
     unwrap_optional,
 )
-from flake8_dbconstraints.names import FLASK_MODEL, ClassRef, External, NameResolver, Value
+from flake8_dbconstraints.names import FLASK_MODEL, ClassRef, External, FunctionRef, NameResolver, Value
 from flake8_dbconstraints.names import is_sqlalchemy as _is_sa
 from flake8_dbconstraints.nullability import is_not_null
 from flake8_dbconstraints.safety import guarded
@@ -33,6 +33,8 @@ SQLMODEL_BASES = frozenset({"sqlmodel.SQLModel", "sqlmodel.main.SQLModel"})
 # Flask-SQLAlchemy 3 names a table after its class: "VisitNote" -> "visit_note".
 FLASK_TABLE_NAME = re.compile(r"((?<=[a-z0-9])[A-Z]|(?!^)[A-Z](?=[a-z]))")
 MAPPED_KINDS = frozenset({"root", "abstract", "model"})
+# map_imperatively options that change which columns are mapped under which keys.
+IMPERATIVE_OPTIONS_NOT_FOLLOWED = frozenset({"column_prefix", "include_properties", "exclude_properties", "inherits"})
 # Deeper inheritance chains than this are cut (their far bases ignored): it bounds the
 # recursion well below Python's limit.
 MAX_HIERARCHY_DEPTH = 200
@@ -139,7 +141,43 @@ class ModelRegistry:
             return "abstract" if _is_abstract(cls.node) else "model"
         if sqlmodel_parent:
             return "sqlmodel_table" if _has_table_keyword(cls.node) else "sqlmodel_base"
+        if self._imperative_mapping(cls) is not None:
+            return "imperative"
         return None
+
+    def _imperative_mapping(self, cls: ClassRef) -> Optional[tuple[Value, frozenset]]:
+        """``<registry>.map_imperatively(cls, table, ...)`` (or the legacy ``mapper(cls,
+        table)``) at the top of the class's module: the ``Table(...)`` value, and the
+        ``properties`` keys (relationships and renamed columns, not followed)."""
+        module = cls.module
+        for statement in module.tree.body:
+            call = getattr(statement, "value", None) if isinstance(statement, (ast.Expr, ast.Assign)) else None
+            if not (isinstance(call, ast.Call) and len(call.args) >= 2 and self._maps_imperatively(call.func, module)):
+                continue
+            if self.resolver.resolve_expr(call.args[0], module.scope) != cls:
+                continue
+            keywords = {keyword.arg: keyword.value for keyword in call.keywords}
+            if None in keywords or IMPERATIVE_OPTIONS_NOT_FOLLOWED & keywords.keys():
+                return None
+            table_node = call.args[1]
+            table = (
+                Value(module, table_node) if isinstance(table_node, ast.Call)
+                else self.resolver.resolve_expr(table_node, module.scope)
+            )
+            properties = keywords.get("properties", ast.Dict(keys=[], values=[]))
+            if not isinstance(table, Value) or not isinstance(properties, ast.Dict):
+                return None
+            keys = [_string(key) for key in properties.keys]
+            if None in keys:
+                return None  # ``**more`` or a computed key
+            return table, frozenset(keys)
+        return None
+
+    def _maps_imperatively(self, func: ast.expr, module: Any) -> bool:
+        if isinstance(func, ast.Attribute) and func.attr == "map_imperatively":
+            return self._is_registry(self._registry_ref(func.value, module))
+        qualified = self.resolver.qualify(func, module.scope) if _last_name_is(func, "mapper") else None
+        return _is_sa(qualified, "sqlalchemy.orm.mapper")
 
     def _is_decorated(self, cls: ClassRef, name: str) -> bool:
         scope = cls.module.scope
@@ -167,19 +205,45 @@ class ModelRegistry:
             and _is_sa(self.resolver.qualify(ref.node.func, ref.module.scope), "sqlalchemy.orm.registry")
         )
 
-    def _is_declarative_factory(self, value: Value) -> bool:
-        """``declarative_base(...)`` or ``<registry>.generate_base(...)``."""
+    def _is_declarative_factory(self, value: Value, depth: int = 0) -> bool:
+        """``declarative_base(...)``, ``<registry>.generate_base(...)``, or a call of a
+        project function that returns one of those or an ``@as_declarative`` class."""
         node = value.node
-        if not isinstance(node, ast.Call):
+        if not isinstance(node, ast.Call) or depth > 4:
             return False
         func = node.func
         if isinstance(func, ast.Attribute) and func.attr == "generate_base":
             return self._is_registry(self._registry_ref(func.value, value.module))
-        return _is_sa(
-            self.resolver.qualify(func, value.module.scope),
+        ref = self.resolver.resolve_expr(func, value.module.scope)
+        if isinstance(ref, FunctionRef):
+            return self._returns_declarative_root(ref, depth)
+        return isinstance(ref, External) and _is_sa(
+            ref.dotted,
             "sqlalchemy.orm.declarative_base",
             "sqlalchemy.ext.declarative.declarative_base",
         )
+
+    def _returns_declarative_root(self, function: FunctionRef, depth: int) -> bool:
+        """Does every ``return`` of ``function`` give a declarative root: a class it
+        defines with ``@as_declarative``, or a base made by a factory?"""
+        classes = {
+            statement.name: statement for statement in function.node.body if isinstance(statement, ast.ClassDef)
+        }
+        returns = [statement for statement in function.node.body if isinstance(statement, ast.Return)]
+        nested = [node for node in ast.walk(function.node) if isinstance(node, ast.Return)]
+        if not returns or len(nested) != len(returns):
+            return False  # returns nested in branches are not followed
+        for statement in returns:
+            result = statement.value
+            if isinstance(result, ast.Name) and result.id in classes:
+                if self.kind(ClassRef(function.module, classes[result.id])) != "root":
+                    return False
+            elif not (
+                isinstance(result, ast.Call)
+                and self._is_declarative_factory(Value(function.module, result), depth + 1)
+            ):
+                return False
+        return True
 
     def _registry_ref(self, node: ast.expr, module: Any) -> Any:
         if isinstance(node, ast.Call):
@@ -191,7 +255,7 @@ class ModelRegistry:
         """The model of a mapped (not abstract) class, or None."""
         def compute() -> Optional[ModelInfo]:
             model = None
-            if self.kind(cls) in ("model", "sqlmodel_table"):
+            if self.kind(cls) in ("model", "sqlmodel_table", "imperative"):
                 with guarded(f"the columns of model {cls.name} in {cls.module.path}"):
                     model = self._build_model(cls)
             return model
@@ -199,6 +263,8 @@ class ModelRegistry:
         return self._memoized("models", cls, compute)
 
     def _build_model(self, cls: ClassRef) -> ModelInfo:
+        if self.kind(cls) == "imperative":
+            return self._build_imperative_model(cls)
         mro = self.linearize(cls)
         annotation_map = self._type_annotation_map(mro)
         columns: dict[str, ColumnInfo] = {}
@@ -210,7 +276,7 @@ class ModelRegistry:
             if table is not None:
                 # Columns come from the Table, whatever the class body annotates.
                 table_declared = True
-                for declaration in self.reader.read_table(cls_node, table):
+                for declaration in self.reader.read_table(cls_node.module, table):
                     columns.setdefault(declaration.key, self._column_info(declaration, annotation_map))
                 break
         for cls_node in mro:
@@ -237,6 +303,16 @@ class ModelRegistry:
             schema=schema,
         )
 
+    def _build_imperative_model(self, cls: ClassRef) -> ModelInfo:
+        """Only the Table's columns are mapped; the class body's annotations are typing."""
+        table, properties = self._imperative_mapping(cls)
+        columns: dict[str, ColumnInfo] = {}
+        for declaration in self.reader.read_table(table.module, table.node):
+            if declaration.key not in properties:
+                columns.setdefault(declaration.key, self._column_info(declaration, {}))
+        name, schema = _table_name_and_schema(table.node)
+        return ModelInfo(name=cls.name, qname=cls.qname, columns=columns, relationships={}, table=name, schema=schema)
+
     def _table_of(self, cls: ClassRef, mro: list) -> tuple[Optional[str], Optional[str]]:
         """The table name (``__tablename__``, ``__table__ = Table("name", ...)``, or the
         name Flask-SQLAlchemy and SQLModel derive) and ``__table_args__`` schema."""
@@ -247,12 +323,9 @@ class ModelRegistry:
             explicit = class_assignment(node, "__table__")
             if table is None and isinstance(name, ast.Constant) and isinstance(name.value, str):
                 table = name.value
-            elif table is None and isinstance(explicit, ast.Call) and explicit.args:
-                first = explicit.args[0]
-                table = first.value if isinstance(first, ast.Constant) and isinstance(first.value, str) else None
-                keyword_schema = next((kw.value for kw in explicit.keywords if kw.arg == "schema"), None)
-                if schema is None and isinstance(keyword_schema, ast.Constant):
-                    schema = keyword_schema.value if isinstance(keyword_schema.value, str) else None
+            elif table is None and isinstance(explicit, ast.Call):
+                table, table_schema = _table_name_and_schema(explicit)
+                schema = schema or table_schema
             args = class_assignment(node, "__table_args__")
             if schema is None:
                 schema = _schema_of(args)
@@ -400,6 +473,20 @@ class ModelRegistry:
         if isinstance(ref, ClassRef):
             return self.model_for_class(ref)
         return None
+
+
+def _table_name_and_schema(table: ast.Call) -> tuple[Optional[str], Optional[str]]:
+    """``Table("name", metadata, ..., schema="s")``: its literal name and schema."""
+    name = _string(table.args[0]) if table.args else None
+    return name, _string(next((kw.value for kw in table.keywords if kw.arg == "schema"), None))
+
+
+def _string(node: Optional[ast.expr]) -> Optional[str]:
+    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
+
+
+def _last_name_is(node: ast.expr, name: str) -> bool:
+    return (isinstance(node, ast.Name) and node.id == name) or (isinstance(node, ast.Attribute) and node.attr == name)
 
 
 def _schema_of(args: Optional[ast.expr]) -> Optional[str]:

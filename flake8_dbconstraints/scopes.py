@@ -19,10 +19,13 @@ COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 
 @dataclasses.dataclass(frozen=True)
 class Binding:
-    kind: str  # "param", "assign", "annotated", "for", "import", "class", "other"
+    kind: str  # "param", "assign", "annotated", "for", "import", "class", "function", "other"
     node: ast.AST  # the value, iterable, parameter, import alias or class
     annotation: Optional[ast.expr] = None
     statement: Optional[ast.AST] = None
+    # Made in an ``except ImportError:`` handler: a fallback for when the import of
+    # the ``try`` fails (``def mapped_column(...)`` for an older SQLAlchemy).
+    fallback: bool = False
 
 
 class Scope:
@@ -101,28 +104,34 @@ class _BindingCollector:
     def __init__(self, scope: Scope, scan_expressions: bool) -> None:
         self.scope = scope
         self.scan_expressions = scan_expressions
+        self._fallback = False
 
     def collect(self, body: list) -> None:
-        stack = list(reversed(body))
+        stack = [(statement, False) for statement in reversed(body)]
         while stack:
-            statement = stack.pop()
+            statement, fallback = stack.pop()
+            self._fallback = fallback
             self._statement(statement)
             for field in ("body", "orelse", "finalbody"):
                 children = getattr(statement, field, None)
                 if isinstance(children, list) and not isinstance(statement, SCOPE_NODES):
-                    stack.extend(reversed(children))
+                    stack.extend((child, fallback) for child in reversed(children))
             for handler in getattr(statement, "handlers", ()):
                 if handler.name:
-                    self.scope.add(handler.name, Binding("other", handler))
-                stack.extend(reversed(handler.body))
+                    self._add(handler.name, Binding("other", handler))
+                in_fallback = fallback or _catches_import_error(handler)
+                stack.extend((child, in_fallback) for child in reversed(handler.body))
             for case in getattr(statement, "cases", ()):
                 self._bind_pattern(case.pattern)
-                stack.extend(reversed(case.body))
+                stack.extend((child, fallback) for child in reversed(case.body))
+
+    def _add(self, name: str, binding: Binding) -> None:
+        self.scope.add(name, dataclasses.replace(binding, fallback=True) if self._fallback else binding)
 
     def _statement(self, node: ast.stmt) -> None:
-        add = self.scope.add
+        add = self._add
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            add(node.name, Binding("other", node))
+            add(node.name, Binding("function", node))
             self.scan(node.decorator_list)
             return
         if isinstance(node, ast.ClassDef):
@@ -173,7 +182,7 @@ class _BindingCollector:
         while stack:
             node = stack.pop()
             if isinstance(node, ast.NamedExpr) and isinstance(node.target, ast.Name):
-                self.scope.add(node.target.id, Binding("assign", node.value, statement=node))
+                self._add(node.target.id, Binding("assign", node.value, statement=node))
             elif isinstance(node, ast.Call):
                 func = node.func
                 name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
@@ -185,7 +194,7 @@ class _BindingCollector:
                 # Only walrus targets inside a comprehension bind in the enclosing scope.
                 for child in ast.walk(node):
                     if isinstance(child, ast.NamedExpr) and isinstance(child.target, ast.Name):
-                        self.scope.add(child.target.id, Binding("other", child))
+                        self._add(child.target.id, Binding("other", child))
                 continue
             stack.extend(ast.iter_child_nodes(node))
 
@@ -193,12 +202,12 @@ class _BindingCollector:
         for child in ast.walk(pattern):
             name = getattr(child, "name", None)
             if isinstance(name, str):
-                self.scope.add(name, Binding("other", child))
+                self._add(name, Binding("other", child))
 
     def _bind_other(self, target: ast.AST, statement: ast.AST) -> None:
         """Names a target rebinds; attributes it writes (``visit.started_at = ...``)."""
         if isinstance(target, ast.Name):
-            self.scope.add(target.id, Binding("other", statement))
+            self._add(target.id, Binding("other", statement))
         elif isinstance(target, (ast.Tuple, ast.List)):
             for element in target.elts:
                 self._bind_other(element, statement)
@@ -240,3 +249,13 @@ def _all_args(arguments: ast.arguments) -> Iterator[ast.arg]:
     yield from arguments.kwonlyargs
     if arguments.kwarg:
         yield arguments.kwarg
+
+
+IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError"})
+
+
+def _catches_import_error(handler: ast.excepthandler) -> bool:
+    """``except ImportError:`` or ``except (ImportError, ...)`` (not a bare ``except``)."""
+    caught = handler.type
+    names = caught.elts if isinstance(caught, ast.Tuple) else [caught]
+    return any(isinstance(name, ast.Name) and name.id in IMPORT_ERRORS for name in names)

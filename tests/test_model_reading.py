@@ -1284,6 +1284,29 @@ def rooted(prelude: str, bases: str = "Base", decorator: str = "") -> str:
                         "Base = declarative_base() if FLAG else object\n"), SILENT, id="base-chosen-at-runtime"),
     pytest.param(rooted("from sqlalchemy.orm import declarative_base\n"
                         "Base = sa.orm.declarative_base\n"), SILENT, id="uncalled-factory"),
+    pytest.param(rooted("from sqlalchemy.orm import as_declarative\n"
+                        "def versioned_base(name):\n"
+                        "    @as_declarative()\n    class VersionedBase:\n        plugin = name\n"
+                        "    return VersionedBase\n"
+                        "Base = versioned_base('x')\n"), TRUTHY, id="factory-returning-an-as-declarative-class"),
+    pytest.param(rooted("from sqlalchemy.orm import declarative_base\n"
+                        "def make_base():\n    return declarative_base()\n"
+                        "def make_base_twice():\n    return make_base()\n"
+                        "Base = make_base_twice()\n"), TRUTHY, id="factory-returning-declarative-base"),
+    pytest.param(rooted("from sqlalchemy.orm import as_declarative\n"
+                        "def make_base(flag):\n"
+                        "    @as_declarative()\n    class Root:\n        pass\n"
+                        "    if flag:\n        return object\n"
+                        "    return Root\n"
+                        "Base = make_base(FLAG)\n"), SILENT, id="factory-with-a-return-in-a-branch"),
+    pytest.param(rooted("def make_base():\n"
+                        "    class Plain:\n        pass\n"
+                        "    return Plain\n"
+                        "Base = make_base()\n"), SILENT, id="factory-returning-a-plain-class"),
+    pytest.param(rooted("def make_base():\n    return dict()\n"
+                        "Base = make_base()\n"), SILENT, id="factory-returning-something-else"),
+    pytest.param(rooted("def make_base():\n    pass\n"
+                        "Base = make_base()\n"), SILENT, id="factory-without-a-return"),
     pytest.param(rooted("class Base:\n    pass\n"), SILENT, id="plain-class"),
     pytest.param(rooted("class Base(DeclarativeBase):\n    pass\n"
                         "from auditlib import AuditMixin\nfrom .missing import Missing\n",
@@ -1293,6 +1316,80 @@ def rooted(prelude: str, bases: str = "Base", decorator: str = "") -> str:
                         bases="Abstract"), TRUTHY, id="below-an-abstract-base"),
 ])
 def test_declarative_roots(project, models, expected):
+    assert probe(project, models) == expected
+
+
+def imperative(mapping: str, table: str = 'Column("col", DateTime, nullable=False)',
+               prelude: str = "from sqlalchemy.orm import registry\nmapper_registry = registry()\n") -> str:
+    """``Doc`` mapped imperatively onto ``doc_table``, by the ``mapping`` statement."""
+    return module(prelude) + textwrap.dedent(f'''
+
+        doc_table = Table("doc", sa.MetaData(), Column("id", Integer, primary_key=True), {table})
+
+
+        class Doc:
+            col: Mapped[datetime.datetime]
+
+
+        class Other:
+            pass
+
+
+        {mapping}
+    ''')
+
+
+@pytest.mark.parametrize("models, expected", [
+    pytest.param(imperative("mapper_registry.map_imperatively(Doc, doc_table)"), TRUTHY, id="map-imperatively"),
+    pytest.param(imperative("mapper_registry.map_imperatively(Doc, doc_table)", table='Column("col", DateTime)'),
+                 SILENT, id="the-table-decides-not-the-annotation"),
+    pytest.param(imperative("mapper_registry.map_imperatively(Doc, Table('doc', sa.MetaData(), "
+                            "Column('col', Date, nullable=False)))"), TRUTHY, id="table-written-in-the-call"),
+    pytest.param(imperative("mapper(Doc, doc_table)", prelude="from sqlalchemy.orm import mapper\n"),
+                 TRUTHY, id="legacy-mapper-function"),
+    pytest.param(imperative("mapper(Doc, doc_table)", prelude="def mapper(cls, table):\n    pass\n"),
+                 SILENT, id="a-project-function-named-mapper"),
+    pytest.param(imperative("mapper_registry.map_imperatively(Doc, doc_table, properties={'col': doc_table.c.id})"),
+                 SILENT, id="a-property-over-the-key-is-not-followed"),
+    pytest.param(imperative("mapper_registry.map_imperatively(Doc, doc_table, properties={'other': doc_table.c.id})"),
+                 TRUTHY, id="properties-for-other-keys"),
+    pytest.param(imperative("mapper_registry.map_imperatively(Doc, doc_table, properties=PROPS)"),
+                 SILENT, id="properties-not-a-literal-dict"),
+    pytest.param(imperative("mapper_registry.map_imperatively(Doc, doc_table, properties={**PROPS})"),
+                 SILENT, id="properties-unpacked"),
+    pytest.param(imperative("mapper_registry.map_imperatively(Doc, doc_table, column_prefix='_')"),
+                 SILENT, id="column-prefix"),
+    pytest.param(imperative("mapper_registry.map_imperatively(Doc, doc_table, **OPTIONS)"),
+                 SILENT, id="options-unpacked"),
+    pytest.param(imperative("mapper_registry.map_imperatively(Doc, TABLES['doc'])"), SILENT, id="table-unknown"),
+    pytest.param(imperative("mapper_registry.map_imperatively(Other, doc_table)"), SILENT, id="another-class-mapped"),
+    pytest.param(imperative("REGISTRY.map_imperatively(Doc, doc_table)", prelude="REGISTRY = object()\n"),
+                 SILENT, id="map-imperatively-of-something-else"),
+    pytest.param(imperative("mapped = mapper_registry.map_imperatively(Doc, doc_table)"), TRUTHY,
+                 id="mapping-assigned"),
+])
+def test_imperative_mapping(project, models, expected):
+    assert probe(project, models) == expected
+
+
+@pytest.mark.parametrize("handler, expected", [
+    pytest.param("except ImportError:", TRUTHY, id="except-import-error"),
+    pytest.param("except (ModuleNotFoundError, AttributeError):", TRUTHY, id="except-a-tuple"),
+    pytest.param("except Exception:", SILENT, id="except-something-else"),
+    pytest.param("except:", SILENT, id="bare-except"),
+])
+def test_import_fallback_in_an_except_handler(project, handler, expected):
+    # A ``def mapped_column`` for older SQLAlchemy versions does not hide the import.
+    models = doc(
+        "col: Mapped[datetime.datetime] = fallback_column(nullable=False)",
+        prelude=f"""
+            try:
+                from sqlalchemy.orm import mapped_column as fallback_column
+            {handler}
+                def fallback_column(*args, **kwargs):
+                    return Column(*args, **kwargs)
+        """,
+    )
     assert probe(project, models) == expected
 
 

@@ -508,7 +508,7 @@ SCOPE_BINDINGS = {
     "match star": ("match rows:\n    case [first, *visit]:\n        pass", ["other"]),
     "match as": ("match rows:\n    case Visit() as visit:\n        pass", ["other"]),
     "match class keyword": ("match rows:\n    case Visit(started_at=visit):\n        pass", ["other"]),
-    "function definition": ("def visit():\n    pass", ["other"]),
+    "function definition": ("def visit():\n    pass", ["function"]),
     "class definition": ("class visit:\n    pass", ["class"]),
     "import": ("import visit", ["import"]),
     "dotted import": ("import visit.models", ["import"]),

@@ -19,7 +19,7 @@ import pytest
 from flake8_dbconstraints import loader as loader_module
 from flake8_dbconstraints import names
 from flake8_dbconstraints.loader import ModuleInfo, ProjectLoader, module_name_for_file
-from flake8_dbconstraints.names import ClassRef, External, ModuleRef, NameResolver, Value
+from flake8_dbconstraints.names import ClassRef, External, FunctionRef, ModuleRef, NameResolver, Value
 from flake8_dbconstraints.plugin import DBConstraintsChecker
 from flake8_dbconstraints.project import clear_caches
 from flake8_dbconstraints.scopes import Scope
@@ -403,7 +403,7 @@ def test_refs_to_the_same_module_or_class_compare_equal(project):
         "check",
         "check.py",
         ast.parse("import app.models.visits as a\nfrom app.models import visits as b\nfrom app.models import Visit\n"
-                  "db = object()\nother = object()\n"),
+                  "db = object()\nother = object()\ndef helper():\n    pass\n"),
     )
     first, second = resolver.resolve_name("a", module.scope), resolver.resolve_name("b", module.scope)
     assert isinstance(first, ModuleRef) and first == second and len({first, second}) == 1
@@ -415,6 +415,9 @@ def test_refs_to_the_same_module_or_class_compare_equal(project):
     assert isinstance(db, Value) and db != other and db == resolver.resolve_name("db", module.scope)
     assert len({db, other, resolver.resolve_name("db", module.scope)}) == 2
     assert first != visit and visit != first and db != first
+    helper = resolver.resolve_name("helper", module.scope)
+    assert isinstance(helper, FunctionRef) and helper == resolver.resolve_name("helper", module.scope)
+    assert len({helper, resolver.resolve_name("helper", module.scope)}) == 1 and helper != visit
 
 
 @pytest.mark.parametrize("links, reported", [(1, True), (3, True), (12, False)])
