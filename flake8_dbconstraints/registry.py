@@ -10,6 +10,7 @@ MRO (mixins and abstract bases included), the first definition of a key winning.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import re
 from typing import Any, Mapping, Optional
@@ -525,8 +526,14 @@ def _has_table_keyword(node: ast.ClassDef) -> bool:
 
 def display_path(path: str) -> str:
     """Paths in messages are relative to the current directory when below it."""
+    return _relative_to(path, os.getcwd())
+
+
+@functools.lru_cache(maxsize=4096)
+def _relative_to(path: str, cwd: str) -> str:
+    # Every column of a module asks for the same path: relpath is worth caching.
     try:
-        relative = os.path.relpath(path)
+        relative = os.path.relpath(path, cwd)
     except ValueError:
         return path
     return path if relative.startswith(os.pardir) else relative
