@@ -52,8 +52,9 @@ def clear_caches() -> None:
 
     import astroid
 
-    from flake8_dbconstraints import loader, names
+    from flake8_dbconstraints import cache, loader, names
 
+    cache.flush_pending()  # what this process computed, as a process ending would write it
     astroid.MANAGER.clear_cache()  # also its module-location caches
     importlib.invalidate_caches()
     registry_for.cache_clear()

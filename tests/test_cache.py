@@ -28,8 +28,25 @@ def read(path):
         return handle.read()
 
 
+def packs(root):
+    return sorted(glob.glob(os.path.join(root, ".dbc_cache", cache_module.PACKS, "*.json")))
+
+
 def entries(root):
-    return sorted(glob.glob(os.path.join(root, ".dbc_cache", "v1", "*", "*.json")))
+    """Every entry of every pack, by checked file (relative to the project)."""
+    found = {}
+    for pack in packs(root):
+        for path, entry in json.loads(read(pack))["entries"].items():
+            found.setdefault(os.path.relpath(path, root), []).append(entry)
+    return found
+
+
+def rewrite_pack(root, change):
+    (pack,) = packs(root)
+    data = json.loads(read(pack))
+    change(data)
+    with open(pack, "w", encoding="utf-8") as handle:
+        json.dump(data, handle)
 
 
 @pytest.fixture
@@ -43,8 +60,9 @@ def project(tmp_path, monkeypatch):
 
 def test_second_run_is_served_from_the_cache(project, monkeypatch):
     assert check(project) == ["DBC100", "DBC101", "DBC200"]
-    assert len(entries(project)) == 1
+    assert packs(project) == []  # written when the process ends, as clear_caches() does here
     clear_caches()
+    assert list(entries(project)) == [os.path.join("app", "services.py")]
     # A warm run must not build the checker at all.
     monkeypatch.setattr("flake8_dbconstraints.checker.FileChecker.run", lambda self: pytest.fail("not cached"))
     assert check(project) == ["DBC100", "DBC101", "DBC200"]
@@ -58,6 +76,7 @@ def test_sqlalchemy_version_comes_from_the_installed_metadata():
 
 def test_cache_folder_is_tagged_and_ignored_by_git(project):
     check(project)
+    clear_caches()
     assert read(os.path.join(project, ".dbc_cache", "CACHEDIR.TAG")).startswith("Signature: 8a477f597d28d172")
     assert "*" in read(os.path.join(project, ".dbc_cache", ".gitignore"))
 
@@ -101,7 +120,9 @@ def test_changed_checked_file_is_rechecked(project):
         handle.write(text)
     clear_caches()
     assert check(project) == ["DBC100", "DBC101"]
-    assert len(entries(project)) == 1  # one entry per checked file, replaced in place
+    clear_caches()
+    assert len(packs(project)) == 1  # the pack read was merged into the new one
+    assert [len(found) for found in entries(project).values()] == [1]  # one entry per checked file
 
 
 @pytest.mark.parametrize("change", ["version", "sqlalchemy", "settings"])
@@ -127,40 +148,113 @@ def test_new_plugin_or_sqlalchemy_version_or_settings_is_a_miss(project, monkeyp
         "",
         "[]",
         json.dumps({"format": "something-else"}),
-        json.dumps({"format": cache_module.FORMAT, "salt": "x"}),
+        json.dumps({"format": cache_module.FORMAT, "salt": "x", "entries": {}}),
+        json.dumps({"format": cache_module.FORMAT, "entries": []}),
     ],
 )
-def test_corrupt_or_foreign_entries_are_rebuilt(project, content):
+def test_corrupt_or_foreign_packs_are_rebuilt(project, content):
     check(project)
-    (entry,) = entries(project)
-    with open(entry, "w") as handle:
+    clear_caches()
+    (pack,) = packs(project)
+    with open(pack, "w") as handle:
         handle.write(content)
-    clear_caches()
     assert check(project) == ["DBC100", "DBC101", "DBC200"]
-    assert json.loads(read(entry))["format"] == cache_module.FORMAT
-
-
-def test_entry_with_wrong_shape_is_ignored(project):
-    check(project)
-    (entry,) = entries(project)
-    data = json.loads(read(entry))
-    data["findings"] = [["not", "a", "finding"]]
-    with open(entry, "w") as handle:
-        json.dump(data, handle)
     clear_caches()
+    (rebuilt,) = packs(project)
+    assert rebuilt != pack and not os.path.exists(pack)
+    assert json.loads(read(rebuilt))["format"] == cache_module.FORMAT
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda entry: entry.update(findings=[["not", "a", "finding"]]),
+        lambda entry: entry.pop("deps"),
+        lambda entry: entry.update(deps=7),
+    ],
+)
+def test_entry_with_wrong_shape_is_ignored(project, change):
+    check(project)
+    clear_caches()
+    rewrite_pack(project, lambda data: [change(entry) for entry in data["entries"].values()])
+    assert check(project) == ["DBC100", "DBC101", "DBC200"]
+
+
+def test_entry_that_is_not_an_object_is_ignored(project):
+    check(project)
+    clear_caches()
+    rewrite_pack(project, lambda data: data["entries"].update({path: "x" for path in data["entries"]}))
     assert check(project) == ["DBC100", "DBC101", "DBC200"]
 
 
 def test_entry_claiming_a_changed_module_is_stale(project):
     check(project)
-    (entry,) = entries(project)
-    data = json.loads(read(entry))
-    data["findings"] = []
-    data["deps"] = [[name, path, [0, 0] if path else None] for name, path, _ in data["deps"]]
-    with open(entry, "w") as handle:
-        json.dump(data, handle)
     clear_caches()
+
+    def claim_old_stamps(data):
+        for entry in data["entries"].values():
+            entry["findings"] = []
+            entry["deps"] = [[name, path, [0, 0] if path else None] for name, path, _ in entry["deps"]]
+
+    rewrite_pack(project, claim_old_stamps)
     assert check(project) == ["DBC100", "DBC101", "DBC200"]
+
+
+def test_newest_entry_wins_when_packs_disagree(project):
+    check(project)
+    clear_caches()
+    (pack,) = packs(project)
+    data = json.loads(read(pack))
+    stale = json.loads(read(pack))
+    for entry in stale["entries"].values():
+        entry["at"] -= 60
+        entry["findings"] = []
+    older = pack.replace(".json", "-older.json")
+    with open(older, "w", encoding="utf-8") as handle:
+        json.dump(stale, handle)
+    assert data["entries"] != stale["entries"]
+    assert check(project) == ["DBC100", "DBC101", "DBC200"]
+
+
+def test_pack_of_another_process_written_meanwhile_is_left_alone(project):
+    check(project)
+    clear_caches()
+    check(project, "app/models.py")  # this process reads the existing pack first
+    (theirs,) = packs(project)
+    later = theirs.replace(".json", "-later.json")
+    with open(later, "w", encoding="utf-8") as handle:
+        handle.write(read(theirs))
+    clear_caches()
+    assert os.path.exists(later) and not os.path.exists(theirs)
+    assert sorted(entries(project)) == [os.path.join("app", "models.py"), os.path.join("app", "services.py")]
+
+
+def test_entries_of_deleted_files_are_dropped(project):
+    write_project(project, {"app/other.py": read(os.path.join(project, "app/services.py"))})
+    check(project)
+    check(project, "app/other.py")
+    clear_caches()
+    assert len(entries(project)) == 2
+    os.remove(os.path.join(project, "app", "other.py"))
+    check(project, "app/models.py")
+    clear_caches()
+    assert sorted(entries(project)) == [os.path.join("app", "models.py"), os.path.join("app", "services.py")]
+
+
+def test_a_forked_process_does_not_write_what_its_parent_computed(project, monkeypatch):
+    check(project)
+    monkeypatch.setattr(cache_module.os, "getpid", lambda: -1)
+    clear_caches()
+    assert packs(project) == []
+
+
+def test_warm_run_writes_nothing(project):
+    check(project)
+    clear_caches()
+    before = {pack: os.stat(pack).st_mtime_ns for pack in packs(project)}
+    check(project)
+    clear_caches()
+    assert {pack: os.stat(pack).st_mtime_ns for pack in packs(project)} == before
 
 
 def test_no_cache_writes_nothing(project):
@@ -174,7 +268,8 @@ def test_unwritable_cache_costs_nothing_but_the_cache(project, monkeypatch):
 
     monkeypatch.setattr(cache_module.tempfile, "NamedTemporaryFile", refuse)
     assert check(project) == ["DBC100", "DBC101", "DBC200"]
-    assert entries(project) == []
+    clear_caches()
+    assert packs(project) == []
 
 
 def test_interrupted_write_leaves_no_entry(project, monkeypatch):
@@ -182,20 +277,27 @@ def test_interrupted_write_leaves_no_entry(project, monkeypatch):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(cache_module.os, "replace", interrupt)
+    assert check(project) == ["DBC100", "DBC101", "DBC200"]
     with pytest.raises(KeyboardInterrupt):
-        check(project)
-    assert entries(project) == []
-    assert glob.glob(os.path.join(project, ".dbc_cache", "v1", "*", "*.tmp")) == []
+        clear_caches()
+    assert packs(project) == []
+    assert glob.glob(os.path.join(project, ".dbc_cache", "*", "*.tmp")) == []
 
 
 def test_parallel_processes_share_one_cache(project):
     write_project(project, {f"app/more{i}.py": read(os.path.join(project, "app/services.py")) for i in range(6)})
     first = run_flake8(project, "--select=DBC", "--jobs=2", "app")
-    second = run_flake8(project, "--select=DBC", "--jobs=2", "app")
-    assert first.stdout == second.stdout
     assert first.stdout.count(" DBC") == 21
-    for entry in entries(project):
-        assert json.loads(read(entry))["format"] == cache_module.FORMAT
+    # Each worker that computed something wrote its pack when it ended.
+    written = {pack: os.stat(pack).st_mtime_ns for pack in packs(project)}
+    assert 1 <= len(written) <= 2
+    assert sorted(entries(project)) == sorted(
+        os.path.join("app", name) for name in os.listdir(os.path.join(project, "app")) if name.endswith(".py")
+    )
+    second = run_flake8(project, "--select=DBC", "--jobs=2", "app")
+    assert second.stdout == first.stdout
+    # Everything was served from the packs: nothing new was written.
+    assert {pack: os.stat(pack).st_mtime_ns for pack in packs(project)} == written
 
 
 def test_missing_sqlalchemy_metadata_still_gives_a_salt(monkeypatch):
