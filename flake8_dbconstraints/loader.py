@@ -19,6 +19,7 @@ import functools
 import os
 from typing import Iterable, Iterator, Optional, Sequence
 
+from flake8_dbconstraints.memory import note_long_lived
 from flake8_dbconstraints.safety import LOG, guarded
 from flake8_dbconstraints.scopes import Scope, may_bind_in_expressions
 
@@ -177,6 +178,7 @@ def _load_file_cached(filename: str, modname: str, stamp: tuple[int, int]) -> Op
         LOG.info("flake8-dbconstraints: could not read model module %s: %s: %s",
                  filename, type(exc).__name__, exc)
         return None
+    note_long_lived(len(source))
     return ModuleInfo(
         modname,
         filename,

@@ -181,9 +181,15 @@ class NameResolver:
 
     def __init__(self, loader: ProjectLoader) -> None:
         self.loader = loader
+        # Bumped whenever MAX_DEPTH cuts a resolution short: an answer computed
+        # meanwhile depends on how deep it was asked, so it is not memoized.
+        self._cutoffs = 0
 
     def resolve_expr(self, node: Optional[ast.expr], scope: Scope, depth: int = 0) -> Ref:
-        if depth > MAX_DEPTH or node is None:
+        if node is None:
+            return None
+        if depth > MAX_DEPTH:
+            self._cutoffs += 1
             return None
         if isinstance(node, ast.Name):
             return self.resolve_name(node.id, scope, depth + 1)
@@ -193,8 +199,26 @@ class NameResolver:
         return None
 
     def resolve_name(self, name: str, scope: Scope, depth: int = 0) -> Ref:
+        """Memoized per scope: every guard of a file and every column of a model module
+        asks again for the same few names. A memoized answer replays the modules it
+        was looked up in, which the result cache records as dependencies."""
         if depth > MAX_DEPTH:
+            self._cutoffs += 1
             return None
+        key = ("name", name)
+        memo = scope.memo
+        if key in memo:
+            ref, consulted = memo[key]
+            self.loader.record(consulted)
+            return ref
+        cutoffs = self._cutoffs
+        with self.loader.recording() as consulted:
+            ref = self._resolve_name(name, scope, depth)
+        if cutoffs == self._cutoffs:
+            memo[key] = (ref, frozenset(consulted))
+        return ref
+
+    def _resolve_name(self, name: str, scope: Scope, depth: int) -> Ref:
         owner, bindings = scope.lookup(name)
         if owner is None:
             if name in BUILTIN_NAMES and name not in scope.declared_free:
@@ -210,6 +234,7 @@ class NameResolver:
 
     def resolve_in_module(self, module: ModuleInfo, name: str, depth: int = 0) -> Ref:
         if depth > MAX_DEPTH:
+            self._cutoffs += 1
             return None
         if name in module.scope.bindings:
             return self.resolve_name(name, module.scope, depth + 1)

@@ -409,7 +409,8 @@ def test_refs_to_the_same_module_or_class_compare_equal(project):
     assert isinstance(first, ModuleRef) and first == second and len({first, second}) == 1
     visit = resolver.resolve_name("Visit", module.scope)
     assert isinstance(visit, ClassRef) and visit.qname == "app.models.visits.Visit"
-    again = resolver.resolve_in_module(first.module, "Visit")
+    assert resolver.resolve_in_module(first.module, "Visit") == visit
+    again = ClassRef(visit.module, visit.node)  # another ref to the same class
     assert visit == again and hash(visit) == hash(again) and visit is not again
     db, other = resolver.resolve_name("db", module.scope), resolver.resolve_name("other", module.scope)
     assert isinstance(db, Value) and db != other and db == resolver.resolve_name("db", module.scope)
