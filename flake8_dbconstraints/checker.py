@@ -8,6 +8,7 @@ from __future__ import annotations
 import ast
 import bisect
 import dataclasses
+import functools
 import re
 from typing import Any, Iterator, Optional
 
@@ -15,7 +16,7 @@ from flake8_dbconstraints.database import Schema, reflect
 from flake8_dbconstraints.file_models import FileModels
 from flake8_dbconstraints.receivers import Receiver, ReceiverResolver, is_written
 from flake8_dbconstraints.registry import ColumnInfo, ModelInfo
-from flake8_dbconstraints.safety import guarded
+from flake8_dbconstraints.safety import swallow
 from flake8_dbconstraints.scopes import COMPREHENSIONS, Scope
 from flake8_dbconstraints.settings import Settings
 
@@ -54,6 +55,17 @@ CANDIDATE_PATTERNS = (
 NONE_BEFORE = re.compile(r"(?:\bis(?: +not)?|[!=]=) *$")
 NONE_AFTER = re.compile(r" *(?:is\b|[!=]=)")
 NESTED_BODIES = ("body", "orelse", "finalbody", "handlers", "cases")
+# Nodes under which no rule has anything to look at.
+LEAVES = frozenset({ast.Name, ast.Constant})
+# Fields never walked: contexts and operators are leaves; a statement's nested
+# statements (and its except handlers and match cases) are walked as statements.
+SKIPPED_FIELDS = frozenset({"ctx", "op", "ops"})
+
+
+@functools.lru_cache(maxsize=None)
+def _walked_fields(node_type: type) -> tuple[str, ...]:
+    nested = NESTED_BODIES if issubclass(node_type, ast.stmt) else ()
+    return tuple(field for field in node_type._fields if field not in SKIPPED_FIELDS and field not in nested)
 
 
 def _first_line(node: ast.AST) -> int:
@@ -131,31 +143,45 @@ class FileChecker:
         return index < len(self.candidates) and self.candidates[index] <= last
 
     def _check_expressions(self, statement: ast.stmt, scope: Scope) -> Iterator[Finding]:
-        """The statement and its own expressions (not its nested statements)."""
+        """The statement and its own expressions (not its nested statements), in
+        source order. One tight loop: it runs for every node of every candidate."""
+        rules_by_type = self.rules_by_type
         stack: list[tuple[ast.AST, Scope]] = [(statement, scope)]
         while stack:
             node, node_scope = stack.pop()
-            yield from self._check_node(node, node_scope)
-            stack.extend(reversed(list(self._children(node, node_scope))))
+            node_type = type(node)
+            rules = rules_by_type.get(node_type)
+            if rules:
+                yield from self._run_rules(rules, node, node_scope)
+            if node_type is ast.Assert:
+                continue  # an assert states an invariant; it is not a guard
+            if node_type is ast.Lambda:
+                node_scope = Scope(node, node_scope)
+            elif node_type in COMPREHENSIONS:
+                node_scope = Scope(node, node_scope)
+            children: list = []
+            for field in _walked_fields(node_type):
+                value = getattr(node, field, None)
+                if isinstance(value, list):
+                    children.extend(item for item in value if isinstance(item, ast.AST) and type(item) not in LEAVES)
+                elif isinstance(value, ast.AST) and type(value) not in LEAVES:
+                    children.append(value)
+            children.reverse()
+            stack.extend((child, node_scope) for child in children)
 
     def _check_node(self, node: ast.AST, scope: Scope) -> Iterator[Finding]:
-        for rule in self.rules_by_type.get(type(node), ()):
-            with guarded(f"{rule.CODE.code} at line {getattr(node, 'lineno', '?')}"):
-                yield from list(rule.check(node, scope, self))
+        rules = self.rules_by_type.get(type(node))
+        if rules:
+            yield from self._run_rules(rules, node, scope)
 
-    def _children(self, node: ast.AST, scope: Scope) -> Iterator[tuple[ast.AST, Scope]]:
-        if isinstance(node, ast.Lambda):
-            yield node.body, Scope(node, scope)
-        elif isinstance(node, COMPREHENSIONS):
-            inner = Scope(node, scope)
-            for child in ast.iter_child_nodes(node):
-                yield child, inner
-        elif isinstance(node, ast.Assert):
-            return  # an assert states an invariant; it is not a guard
-        else:
-            for child in ast.iter_child_nodes(node):
-                if not isinstance(child, (ast.stmt, ast.excepthandler)) and type(child).__name__ != "match_case":
-                    yield child, scope
+    def _run_rules(self, rules: list, node: ast.AST, scope: Scope) -> Iterator[Finding]:
+        for rule in rules:
+            try:
+                found = list(rule.check(node, scope, self))
+            except Exception as exc:
+                swallow(f"{rule.CODE.code} at line {getattr(node, 'lineno', '?')}", exc)
+                continue
+            yield from found
 
     # -- what rules ask ------------------------------------------------------------------
     def column_of(self, attribute: ast.expr, scope: Scope) -> Optional[ColumnUse]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import functools
 import importlib
 import uuid
 from typing import Any, Optional
@@ -70,20 +71,30 @@ def class_body_names(node: ast.ClassDef) -> set:
 
 def class_assignment(node: ast.ClassDef, name: str) -> Optional[ast.expr]:
     """The value of ``name = value`` in a class body (the last one), or None."""
-    value = None
+    return _class_assignments(node).get(name)
+
+
+_ASSIGNMENTS_CACHE: dict[int, tuple[ast.ClassDef, dict]] = {}
+
+
+def _class_assignments(node: ast.ClassDef) -> dict:
+    """Every model reads ``__tablename__``, ``__table__``, ``__table_args__``... of each
+    class of its hierarchy: the body is scanned once per class."""
+    cached = _ASSIGNMENTS_CACHE.get(id(node))
+    if cached is not None and cached[0] is node:
+        return cached[1]
+    values: dict = {}
     for statement in node.body:
-        if isinstance(statement, ast.Assign) and any(
-            isinstance(t, ast.Name) and t.id == name for t in statement.targets
-        ):
-            value = statement.value
-        elif (
-            isinstance(statement, ast.AnnAssign)
-            and isinstance(statement.target, ast.Name)
-            and statement.target.id == name
-            and statement.value is not None
-        ):
-            value = statement.value
-    return value
+        if isinstance(statement, ast.Assign):
+            for target in statement.targets:
+                if isinstance(target, ast.Name):
+                    values[target.id] = statement.value
+        elif isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name) and statement.value:
+            values[statement.target.id] = statement.value
+    if len(_ASSIGNMENTS_CACHE) > 512:
+        _ASSIGNMENTS_CACHE.clear()
+    _ASSIGNMENTS_CACHE[id(node)] = (node, values)
+    return values
 
 
 class TypeClassifier:
@@ -160,8 +171,7 @@ class TypeClassifier:
             return self._classify_enum(args, scope)
         if issubclass(cls, (types.UserDefinedType, types.NullType)):
             return UNKNOWN
-        instance = _instantiate(cls, keywords or {})
-        return classify_python_type(label, _python_type(instance))
+        return _classify_by_python_type(cls, tuple(sorted(_literal_keywords(keywords or {}).items(), key=repr)))
 
     def _classify_enum(self, args, scope: Optional[Scope]) -> TypeFacts:
         if len(args) == 1 and not isinstance(args[0], ast.Constant) and scope is not None:
@@ -470,8 +480,15 @@ def _literal_keywords(keywords: dict) -> dict:
     }
 
 
-def _instantiate(cls: type, keywords: dict) -> Any:
-    for kwargs in (_literal_keywords(keywords), {}):
+@functools.lru_cache(maxsize=1024)
+def _classify_by_python_type(cls: type, keywords: tuple) -> TypeFacts:
+    """Every column of a model module asks about the same few types: an instance is
+    made and asked for its ``python_type`` once per type and literal keywords."""
+    return classify_python_type(cls.__name__, _python_type(_instantiate(cls, dict(keywords))))
+
+
+def _instantiate(cls: type, literal_keywords: dict) -> Any:
+    for kwargs in (literal_keywords, {}):
         try:
             return cls(**kwargs)
         except Exception:

@@ -48,11 +48,16 @@ class ColumnInfo:
     not_null: bool
     primary_key: bool
     facts: TypeFacts
-    declared_type: str  # "Mapped[InvoiceState]" or the type's name, for messages
+    declaration: ColumnDeclaration
     declared_at: str  # "app/models.py:14"
     path: str = ""  # the declaring module's file
     line: int = 0
     col: int = 0
+
+    @property
+    def declared_type(self) -> str:
+        """``Mapped[InvoiceState]`` as written, or the type's name, for messages."""
+        return self.declaration.annotation_text or self.facts.label
 
 
 @dataclasses.dataclass(frozen=True)
@@ -410,7 +415,7 @@ class ModelRegistry:
             not_null=is_not_null(declaration.nullability),
             primary_key=declaration.nullability.primary_key is True,
             facts=facts,
-            declared_type=declaration.annotation_text or facts.label,
+            declaration=declaration,
             declared_at=f"{display_path(declaration.path)}:{declaration.line}",
             path=declaration.path,
             line=declaration.line,

@@ -25,10 +25,16 @@ def guarded(what: str) -> Iterator[None]:
     """Run a block that reads user code; log and swallow what it raises."""
     try:
         yield
-    except (RecursionError, MemoryError) as exc:
+    except Exception as exc:  # RecursionError and MemoryError included
+        swallow(what, exc)
+
+
+def swallow(what: str, exc: BaseException) -> None:
+    """What :func:`guarded` does with a failure, for hot loops that catch it themselves."""
+    if isinstance(exc, (RecursionError, MemoryError)):
         # Deeply nested user code: give up on this unit, say so, never re-raise.
         LOG.info("flake8-dbconstraints: gave up on %s: %s", what, type(exc).__name__)
-    except Exception as exc:
-        if is_strict():
-            raise
-        LOG.info("flake8-dbconstraints: could not read %s: %r", what, exc)
+        return
+    if is_strict():
+        raise exc
+    LOG.info("flake8-dbconstraints: could not read %s: %r", what, exc)
