@@ -7,8 +7,12 @@ The file is then parsed with the stdlib parser: building an astroid tree costs a
 the plugin needs only the tree and its name bindings (``scopes.py``).
 
 Only modules under the project's roots are read: the package root of the checked
-file, the current directory and ``--dbc-model-paths``. Third-party and standard
-library modules never are; names imported from them stay dotted strings.
+file, the current directory and ``--dbc-model-paths``. Names imported from anywhere
+else stay dotted strings, with one exception: a class that declares a table or
+columns on a base imported from an installed package (superset's models on
+``flask_appbuilder.Model``) has that base read from the package's source in
+site-packages (``InstalledLoader``), never from SQLAlchemy, Flask-SQLAlchemy or
+SQLModel, which are known by name.
 """
 from __future__ import annotations
 
@@ -149,6 +153,36 @@ class ProjectLoader:
         if filename is None:
             return None
         return load_file(filename, modname)
+
+    def owns(self, path: str) -> bool:
+        return any(path.startswith(root + os.sep) for root in self.roots)
+
+
+# Packages whose objects the plugin knows by their dotted names: never read.
+KNOWN_BY_NAME = frozenset({"sqlalchemy", "flask_sqlalchemy", "sqlmodel"})
+
+
+class InstalledLoader(ProjectLoader):
+    """Modules of installed packages (site-packages), for the bases of models only.
+
+    It shares the project loader's recordings, so a cached finding that rests on an
+    installed base is recomputed when that package changes."""
+
+    def __init__(self, project: ProjectLoader, search_path: Sequence[str]) -> None:
+        super().__init__([path for path in search_path if os.path.basename(path) in SITE_FOLDERS])
+        self.project = project
+        self._recordings = project._recordings
+
+    def _locate(self, modname: str) -> Optional[str]:
+        if modname.split(".")[0] in KNOWN_BY_NAME:
+            return None
+        location = super()._locate(modname)
+        if location is None or self.project.owns(location):
+            return None  # the project's own modules are the project loader's
+        return location
+
+
+SITE_FOLDERS = ("site-packages", "dist-packages")
 
 
 def file_stamp(filename: str) -> tuple[int, int]:

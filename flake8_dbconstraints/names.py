@@ -20,9 +20,10 @@ import ast
 import builtins
 import dataclasses
 import importlib
+import sys
 from typing import Any, Optional, Union
 
-from flake8_dbconstraints.loader import ModuleInfo, ProjectLoader
+from flake8_dbconstraints.loader import InstalledLoader, ModuleInfo, ProjectLoader
 from flake8_dbconstraints.scopes import Binding, Scope
 
 MAX_DEPTH = 24
@@ -181,6 +182,7 @@ class NameResolver:
 
     def __init__(self, loader: ProjectLoader) -> None:
         self.loader = loader
+        self._installed: Optional[InstalledLoader] = None
         # Bumped whenever MAX_DEPTH cuts a resolution short: an answer computed
         # meanwhile depends on how deep it was asked, so it is not memoized.
         self._cutoffs = 0
@@ -238,7 +240,7 @@ class NameResolver:
             return None
         if name in module.scope.bindings:
             return self.resolve_name(name, module.scope, depth + 1)
-        submodule = self.loader.load(f"{module.name}.{name}")
+        submodule = self._loader_for(module).load(f"{module.name}.{name}")
         if submodule is not None:
             return ModuleRef(submodule)
         return self._resolve_star_imports(module, name, depth + 1)
@@ -279,24 +281,49 @@ class NameResolver:
 
     def _import_source(self, module: ModuleInfo, statement: ast.ImportFrom) -> Optional[ModuleInfo]:
         modname = module.absolute_name(statement.module, statement.level)
-        return self.loader.load(modname) if modname else None
+        return self._loader_for(module).load(modname) if modname else None
 
     def _resolve_import(self, binding: Binding, module: ModuleInfo, depth: int) -> Ref:
         statement = binding.statement
         alias = binding.node
+        loader = self._loader_for(module)
         if isinstance(statement, ast.Import):
             target = alias.name if alias.asname else alias.name.split(".")[0]
-            loaded = self.loader.load(target)
+            loaded = loader.load(target)
             return ModuleRef(loaded) if loaded is not None else External(target)
         modname = module.absolute_name(statement.module, statement.level)
         if modname is None:
             return None
-        source = self.loader.load(modname)
+        source = loader.load(modname)
         if source is not None:
             return self.resolve_in_module(source, alias.name, depth + 1)
-        if statement.level or self.loader.find_file(modname) is not None:
+        if statement.level or loader.find_file(modname) is not None:
             return None  # a project module that could not be read, or a missing one
         return External(canonical_external(f"{modname}.{alias.name}"))
+
+    def _loader_for(self, module: ModuleInfo) -> ProjectLoader:
+        """A module's imports are looked up where it was read from."""
+        installed = self._installed
+        if installed is not None and not module.transient and installed.owns(module.path):
+            return installed
+        return self.loader
+
+    @property
+    def installed_loader(self) -> InstalledLoader:
+        if self._installed is None:
+            self._installed = InstalledLoader(self.loader, sys.path)
+        return self._installed
+
+    def installed_class(self, dotted: str) -> Ref:
+        """``flask_appbuilder.Model`` read from the installed package's source: a
+        ``ClassRef``, or None when the package is not installed or the name is not a
+        class there."""
+        modname, _, name = dotted.rpartition(".")
+        module = self.installed_loader.load(modname) if modname else None
+        if module is None:
+            return None
+        ref = self.resolve_in_module(module, name)
+        return ref if isinstance(ref, ClassRef) else None
 
     # -- what a value is ----------------------------------------------------------
     def qualify(self, node: Optional[ast.expr], scope: Scope) -> Optional[str]:

@@ -23,6 +23,8 @@ from flake8_dbconstraints.declarations import (
     DeclarationReader,
     RelationshipDeclaration,
     literal,
+    parse_annotation,
+    unwrap_mapped,
     unwrap_optional,
 )
 from flake8_dbconstraints.names import FLASK_MODEL, ClassRef, External, FunctionRef, NameResolver, Value
@@ -129,7 +131,7 @@ class ModelRegistry:
             return "model"
         mapped_parent = False
         sqlmodel_parent = False
-        for ref in self.resolver.base_refs(cls):
+        for ref in self.mapping_bases(cls):
             if isinstance(ref, External):
                 if _is_sa(ref.dotted, "sqlalchemy.orm.DeclarativeBase", "sqlalchemy.orm.DeclarativeBaseNoMeta"):
                     return "root"
@@ -150,6 +152,18 @@ class ModelRegistry:
         if self._imperative_mapping(cls) is not None:
             return "imperative"
         return None
+
+    def mapping_bases(self, cls: ClassRef) -> list:
+        """The bases' refs, where a class that declares a table or columns has bases
+        imported from an installed package read from its source (a third-party
+        declarative base such as ``flask_appbuilder.Model``)."""
+        refs = self.resolver.base_refs(cls)
+        if not any(isinstance(ref, External) for ref in refs) or not _declares_table_or_columns(cls.node):
+            return refs
+        return [
+            (self.resolver.installed_class(ref.dotted) or ref) if isinstance(ref, External) else ref
+            for ref in refs
+        ]
 
     def _imperative_mapping(self, cls: ClassRef) -> Optional[tuple[Value, frozenset]]:
         """``<registry>.map_imperatively(cls, table, ...)`` (or the legacy ``mapper(cls,
@@ -350,7 +364,7 @@ class ModelRegistry:
         """C3 linearization over the project classes of the hierarchy."""
 
         def bases_of(cls_node: ClassRef) -> list:
-            return [ref for ref in self.resolver.base_refs(cls_node) if isinstance(ref, ClassRef)]
+            return [ref for ref in self.mapping_bases(cls_node) if isinstance(ref, ClassRef)]
 
         def merge(sequences: list) -> Optional[list]:
             result: list = []
@@ -515,6 +529,30 @@ def _annotated_keyword(annotated: ast.Subscript, keyword: str) -> object:
                 if item.arg == keyword:
                     return literal(item.value)
     return None
+
+
+TABLE_NAMES = frozenset({"__tablename__", "__table__"})
+COLUMN_FUNCTIONS = frozenset({"Column", "mapped_column", "relationship"})
+
+
+def _declares_table_or_columns(node: ast.ClassDef) -> bool:
+    """Syntax only: ``__tablename__``/``__table__``, or a ``Column(...)``,
+    ``mapped_column(...)``, ``relationship(...)`` or ``Mapped[...]`` attribute."""
+    for statement in node.body:
+        if isinstance(statement, ast.Assign):
+            names = [target.id for target in statement.targets if isinstance(target, ast.Name)]
+            value, annotation = statement.value, None
+        elif isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
+            names, value, annotation = [statement.target.id], statement.value, statement.annotation
+        else:
+            continue
+        if TABLE_NAMES.intersection(names):
+            return True
+        if isinstance(value, ast.Call) and any(_last_name_is(value.func, name) for name in COLUMN_FUNCTIONS):
+            return True
+        if unwrap_mapped(parse_annotation(annotation))[0]:
+            return True
+    return False
 
 
 def _is_abstract(node: ast.ClassDef) -> bool:
