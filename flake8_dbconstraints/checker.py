@@ -170,9 +170,7 @@ class FileChecker:
             stack.extend((child, node_scope) for child in children)
 
     def _check_node(self, node: ast.AST, scope: Scope) -> Iterator[Finding]:
-        rules = self.rules_by_type.get(type(node))
-        if rules:
-            yield from self._run_rules(rules, node, scope)
+        yield from self._run_rules(self.rules_by_type.get(type(node), []), node, scope)
 
     def _run_rules(self, rules: list, node: ast.AST, scope: Scope) -> Iterator[Finding]:
         for rule in rules:

@@ -52,7 +52,8 @@ def clear_caches() -> None:
 
     import astroid
 
-    from flake8_dbconstraints import cache, loader, names
+    from flake8_dbconstraints import cache, column_types, loader, names
+    from flake8_dbconstraints.rules import json_column_mutated_in_place
 
     cache.flush_pending()  # what this process computed, as a process ending would write it
     astroid.MANAGER.clear_cache()  # also its module-location caches
@@ -62,3 +63,6 @@ def clear_caches() -> None:
     loader._load_file_cached.cache_clear()
     loader.module_name_for_file.cache_clear()
     names._imported.clear()
+    column_types._classify_by_python_type.cache_clear()
+    column_types._ASSIGNMENTS_CACHE.clear()
+    json_column_mutated_in_place._CALLS_CACHE.clear()

@@ -209,11 +209,51 @@ def test_newest_entry_wins_when_packs_disagree(project):
     for entry in stale["entries"].values():
         entry["at"] -= 60
         entry["findings"] = []
-    older = pack.replace(".json", "-older.json")
-    with open(older, "w", encoding="utf-8") as handle:
-        json.dump(stale, handle)
+    folder, name = os.path.split(pack)
+    salt = name.split("-")[0]
+    for older in (f"{salt}-0-older.json", f"{salt}-~-older.json"):  # read before and after it
+        with open(os.path.join(folder, older), "w", encoding="utf-8") as handle:
+            json.dump(stale, handle)
     assert data["entries"] != stale["entries"]
     assert check(project) == ["DBC100", "DBC101", "DBC200"]
+
+
+def test_pack_removed_between_listing_and_reading_is_skipped(project, monkeypatch):
+    check(project)
+    clear_caches()
+    (pack,) = packs(project)
+    monkeypatch.setattr(cache_module.glob, "glob", lambda pattern: [pack + ".gone.json", pack])
+    assert check(project) == ["DBC100", "DBC101", "DBC200"]
+
+
+def test_pack_merged_by_another_process_meanwhile_is_not_an_error(project):
+    check(project)
+    clear_caches()
+    check(project, "app/models.py")  # reads the pack, computes one more entry
+    (read_pack,) = packs(project)
+    os.remove(read_pack)  # another process merged and removed it first
+    clear_caches()
+    assert sorted(entries(project)) == [os.path.join("app", "models.py"), os.path.join("app", "services.py")]
+
+
+def test_entry_resting_on_a_module_gone_meanwhile_is_not_kept(project, tmp_path):
+    settings = build_settings(cache_dir=".dbc_cache")
+    cache = cache_module.ResultCache(".dbc_cache", settings)
+    cache.store("app/services.py", "x = 1\n", [], [("app.gone", str(tmp_path / "gone.py"))])
+    cache.flush()
+    assert packs(project) == []
+
+
+def test_missing_pack_folder_is_made_again_beside_the_existing_tags(project):
+    check(project)
+    clear_caches()
+    import shutil
+
+    shutil.rmtree(os.path.join(project, ".dbc_cache", cache_module.PACKS))
+    check(project)
+    clear_caches()
+    assert len(packs(project)) == 1
+    assert read(os.path.join(project, ".dbc_cache", "CACHEDIR.TAG")).startswith("Signature:")
 
 
 def test_pack_of_another_process_written_meanwhile_is_left_alone(project):

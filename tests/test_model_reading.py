@@ -1147,6 +1147,7 @@ def test_python_type_raising_not_implemented_is_unknown(project, monkeypatch):
         raise NotImplementedError()
 
     monkeypatch.setattr(postgresql.INET, "python_type", property(python_type))
+    clear_caches()  # what INET reads is asked once per process
     assert probe(project, doc("col = Column(postgresql.INET, nullable=False)")) == SILENT
 
 
@@ -1738,3 +1739,13 @@ def test_models_in_an_unnamed_source_are_read(project):
     [(line, _col, message, _type)] = list(checker.run())
     assert (line, message.split(" ")[0]) == (16, "DBC100")
     assert re.search(r"declared at \S*:12\)", message)
+
+
+def test_class_assignments_are_scanned_once_per_class_in_a_bounded_cache():
+    from flake8_dbconstraints import column_types
+
+    classes = [ast.parse(f"class C{i}:\n    __tablename__ = 't{i}'\n").body[0] for i in range(600)]
+    for index, node in enumerate(classes):
+        assert column_types.class_assignment(node, "__tablename__").value == f"t{index}"
+    assert len(column_types._ASSIGNMENTS_CACHE) <= 513
+    assert column_types.class_assignment(classes[0], "__table_args__") is None

@@ -635,3 +635,16 @@ def test_package_root_search_stops_at_the_filesystem_root(monkeypatch):
 
     monkeypatch.setattr(loader.os.path, "isfile", lambda path: True)  # __init__.py everywhere
     assert loader.find_package_root("/a/b/c/module.py") == "/"
+
+
+def test_answers_cut_short_by_the_depth_bound_are_not_memoized():
+    """An alias chain longer than MAX_DEPTH is unknown when asked from its far end; a
+    name of the same chain asked first from close by must not inherit that answer."""
+    count = names.MAX_DEPTH + 4
+    source = "import os\nalias0 = os\n" + "".join(f"alias{i} = alias{i - 1}\n" for i in range(1, count))
+    module = ModuleInfo("chain", "chain.py", ast.parse(source))
+    resolver = NameResolver(ProjectLoader([]))
+    assert resolver.resolve_name(f"alias{count - 1}", module.scope) is None  # cut short
+    assert resolver.resolve_name("alias2", module.scope) == External("os")
+    deep = ast.parse("os" + ".x" * (names.MAX_DEPTH + 2), mode="eval").body
+    assert resolver.resolve_expr(deep, module.scope) is None
