@@ -97,21 +97,49 @@ CONFIGURED: dict[str, tuple[str, ...]] = {
                 "prefect.server.utilities.database.UUID",
                 "--dbc-json-types=prefect.server.utilities.database.JSON"),
     "jupyterhub": ("--dbc-json-types=jupyterhub.orm.JSONDict",),
-    # superset's models derive from flask_appbuilder.Model, a third-party declarative base:
-    # point --dbc-model-paths at Flask-AppBuilder's unpacked source (a site-packages in real use).
-    "apache_superset": ("--dbc-model-paths={root:Flask-AppBuilder}",),
+}
+
+# Installed packages a project's models derive from, as in the project's own environment:
+# superset's models sit on flask_appbuilder.Model, some through superset_core's abstract
+# classes. Their wheels are unpacked into a site-packages folder put on PYTHONPATH for
+# every run of that project (the plugin reads the bases' source; nothing is imported).
+# Pinned to the versions superset 6.1.0 accepts, seen to download on 2026-12-01.
+INSTALLED: dict[str, tuple[tuple[str, str], ...]] = {
+    "apache_superset": (("Flask-AppBuilder", "5.3.0"), ("apache-superset-core", "0.1.0")),
 }
 
 
+def site_packages(project: corpus.Project) -> Optional[pathlib.Path]:
+    """The project's site-packages folder of INSTALLED packages, made once; or None."""
+    pinned = INSTALLED.get(corpus.normalize_name(project.name))
+    if not pinned:
+        return None
+    base = project.root.parent.parent
+    site = base / "site" / corpus.normalize_name(project.name) / "site-packages"
+    for name, version in pinned:
+        unpacked = base / "site" / "unpacked" / f"{corpus.normalize_name(name)}-{version}"
+        if not (unpacked / corpus.UNPACKED_MARKER).is_file():
+            corpus.unpack_wheel(corpus.download_wheel(name, version, base / "wheels"), unpacked)
+        for entry in unpacked.iterdir():
+            target = site / entry.name
+            if entry.name != corpus.UNPACKED_MARKER and not target.exists():
+                site.mkdir(parents=True, exist_ok=True)
+                target.symlink_to(entry, target_is_directory=entry.is_dir())
+    return site
+
+
+def environment(site: Optional[pathlib.Path], strict: bool = False) -> dict:
+    env = dict(os.environ)
+    env.pop("DBC_STRICT", None)
+    if strict:
+        env["DBC_STRICT"] = "1"
+    if site is not None:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(site), env.get("PYTHONPATH", "")]))
+    return env
+
+
 def configured_options(project: corpus.Project) -> tuple[str, ...]:
-    """CONFIGURED options with ``{root:NAME}`` replaced by that corpus project's folder."""
-    options = []
-    for option in CONFIGURED.get(corpus.normalize_name(project.name), ()):
-        for name in re.findall(r"\{root:([^}]+)\}", option):
-            other = corpus.ensure_corpus([name], cache=project.root.parent.parent)[0]
-            option = option.replace(f"{{root:{name}}}", str(other.root))
-        options.append(option)
-    return tuple(options)
+    return CONFIGURED.get(corpus.normalize_name(project.name), ())
 
 
 def flake8_command(jobs: int, extra: Sequence[str] = ()) -> list[str]:
@@ -119,11 +147,9 @@ def flake8_command(jobs: int, extra: Sequence[str] = ()) -> list[str]:
             "--select", "DBC", f"--jobs={jobs}", "."]
 
 
-def run_flake8(root: pathlib.Path, strict: bool, jobs: int, extra: Sequence[str] = ()) -> FlakeRun:
-    env = dict(os.environ)
-    env.pop("DBC_STRICT", None)
-    if strict:
-        env["DBC_STRICT"] = "1"
+def run_flake8(root: pathlib.Path, strict: bool, jobs: int, extra: Sequence[str] = (),
+               site: Optional[pathlib.Path] = None) -> FlakeRun:
+    env = environment(site, strict)
     cmd = flake8_command(jobs, extra)
     start = time.perf_counter()
     try:
@@ -258,12 +284,12 @@ print(json.dumps(crashes))
 '''
 
 
-def locate_crashes(root: pathlib.Path) -> list[dict]:
+def locate_crashes(root: pathlib.Path, site: Optional[pathlib.Path] = None) -> list[dict]:
     """The files whose check raises under DBC_STRICT=1, one checker per file in-process
     (flake8's worker tracebacks do not name the file)."""
     proc = subprocess.run(
         [sys.executable, "-c", CRASH_CODE, str(root), str(HERE)],
-        capture_output=True, text=True, timeout=TIMEOUT * 3,
+        capture_output=True, text=True, timeout=TIMEOUT * 3, env=environment(site),
     )
     if proc.returncode != 0:
         error = (proc.stderr.strip().splitlines() or ["crash locator failed"])[-1]
@@ -271,10 +297,10 @@ def locate_crashes(root: pathlib.Path) -> list[dict]:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def plugin_models(root: pathlib.Path) -> dict:
+def plugin_models(root: pathlib.Path, site: Optional[pathlib.Path] = None) -> dict:
     proc = subprocess.run(
         [sys.executable, "-c", CHILD_CODE, str(root), str(HERE)],
-        capture_output=True, text=True, timeout=TIMEOUT,
+        capture_output=True, text=True, timeout=TIMEOUT, env=environment(site),
     )
     if proc.returncode != 0:
         return {"error": proc.stderr.strip().splitlines()[-1:] or ["failed"]}
@@ -285,9 +311,10 @@ def audit(project: corpus.Project, jobs: int, strict: bool, configured: bool = F
     files = list(corpus.python_files(project.root))
     stats = corpus.count_python(files)
     scan = corpus.scan_models(files)
-    default = run_flake8(project.root, strict=False, jobs=jobs)
-    strict_run = run_flake8(project.root, strict=True, jobs=jobs) if strict else None
-    reader = plugin_models(project.root)
+    site = site_packages(project)
+    default = run_flake8(project.root, strict=False, jobs=jobs, site=site)
+    strict_run = run_flake8(project.root, strict=True, jobs=jobs, site=site) if strict else None
+    reader = plugin_models(project.root, site)
     body_columns = table_columns = 0
     for path in files:
         tree = corpus._parse(path)
@@ -302,6 +329,7 @@ def audit(project: corpus.Project, jobs: int, strict: bool, configured: bool = F
         "project": project.name,
         "version": project.version,
         "root": str(project.root),
+        "installed": [f"{name} {version}" for name, version in INSTALLED.get(corpus.normalize_name(project.name), ())],
         "files": stats.files,
         "lines": stats.lines,
         "scan": dataclasses.asdict(scan),
@@ -320,7 +348,7 @@ def audit(project: corpus.Project, jobs: int, strict: bool, configured: bool = F
     }
     extra = configured_options(project)
     if configured and extra:
-        configured_run = run_flake8(project.root, strict=False, jobs=jobs, extra=extra)
+        configured_run = run_flake8(project.root, strict=False, jobs=jobs, extra=extra, site=site)
         result["configured_options"] = list(extra)
         result["configured_findings"] = configured_run.findings
         result["configured_seconds"] = round(configured_run.seconds, 1)
@@ -333,7 +361,7 @@ def audit(project: corpus.Project, jobs: int, strict: bool, configured: bool = F
             "strict_tracebacks": strict_run.tracebacks,
             "strict_findings": len(strict_run.findings),
             "strict_stderr_tail": strict_run.stderr.strip().splitlines()[-15:],
-            "crashes": (locate_crashes(project.root)
+            "crashes": (locate_crashes(project.root, site)
                         if strict_run.tracebacks or strict_run.returncode not in (0, 1) else []),
         })
     return result

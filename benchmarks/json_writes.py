@@ -9,6 +9,14 @@ Each printed site is then read by a person: is it a lost write on a stored row?
     python benchmarks/json_writes.py                 # every project
     python benchmarks/json_writes.py indico ckan     # only these
     python benchmarks/json_writes.py --with-tests    # test modules too
+    python benchmarks/json_writes.py --mutants       # recall on protected writes
+
+``--mutants`` measures recall on writes the projects protect themselves: for every
+``flag_modified(obj, "col")`` statement that follows in-place changes of ``obj.col``
+in the same function, the function's module is checked once more with that one
+statement replaced by ``pass``, which makes those changes lost writes (SEMANTICS 6),
+and the plugin's DBC200 findings on them are counted. The mutant is handed to the
+plugin as flake8 hands a file (tree and lines); nothing on disk changes.
 """
 from __future__ import annotations
 
@@ -118,12 +126,80 @@ def scan(project: corpus.Project, with_tests: bool) -> tuple[set[str], list[tupl
     return names, sorted(sites)
 
 
+def _functions(tree: ast.AST) -> Iterator[ast.AST]:
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            yield node
+
+
+def protected_writes(tree: ast.AST) -> Iterator[tuple[ast.stmt, list[int]]]:
+    """(the ``flag_modified(obj, "col")`` statement, lines of the in-place changes of
+    ``obj.col`` before it in the same function)."""
+    for function in _functions(tree):
+        for statement in ast.walk(function):
+            call = statement.value if isinstance(statement, ast.Expr) else None
+            if not (isinstance(call, ast.Call) and _text(call.func).rpartition(".")[2] == "flag_modified"
+                    and len(call.args) == 2 and isinstance(call.args[1], ast.Constant)):
+                continue
+            changed = f"{_text(call.args[0])}.{call.args[1].value}"
+            lines = sorted({node.lineno for node, attribute in mutation_sites(function)
+                            if _text(attribute) == changed and node.lineno < statement.lineno})
+            if lines:
+                yield statement, lines
+
+
+def mutants(project: corpus.Project) -> list[tuple[str, int, list[int], list[int]]]:
+    """Per protected write: (file, flag_modified line, change lines, lines reported)."""
+    import os
+
+    from flake8_dbconstraints.plugin import DBConstraintsChecker
+    from flake8_dbconstraints.project import clear_caches
+    from flake8_dbconstraints.settings import build_settings
+
+    os.chdir(project.root)
+    clear_caches()
+    results = []
+    for path in corpus.python_files(project.root):
+        relative = str(path.relative_to(project.root))
+        if "migration" in relative or "alembic" in relative or "/tests/" in relative:
+            continue
+        source = path.read_text(encoding="utf-8", errors="replace")
+        try:
+            tree = ast.parse(source)
+        except (SyntaxError, ValueError):
+            continue
+        for statement, lines in protected_writes(tree):
+            mutated = source.splitlines(keepends=True)
+            first = mutated[statement.lineno - 1]
+            mutated[statement.lineno - 1] = first[: len(first) - len(first.lstrip())] + "pass\n"
+            for extra in range(statement.lineno, statement.end_lineno or statement.lineno):
+                mutated[extra] = "\n"
+            checker = DBConstraintsChecker(ast.parse("".join(mutated)), relative, mutated)
+            checker.settings = build_settings(no_cache=True)
+            reported = sorted({line for line, _col, message, _type in checker.run()
+                               if message.startswith("DBC200") and line in lines})
+            results.append((relative, statement.lineno, lines, reported))
+    return results
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("projects", nargs="*", help="pinned project names (default: all)")
     parser.add_argument("--with-tests", action="store_true", help="scan test modules too")
     parser.add_argument("--cache-dir", help="corpus cache (default: $DBC_CORPUS_DIR or ~/.cache/...)")
+    parser.add_argument("--mutants", action="store_true",
+                        help="recall on protected writes with their flag_modified removed")
     args = parser.parse_args(argv)
+    if args.mutants:
+        changes = found = 0
+        for project in corpus.ensure_corpus(args.projects or None, cache=args.cache_dir):
+            for relative, line, lines, reported in mutants(project):
+                changes += len(lines)
+                found += len(reported)
+                print(f"   {project.label} {relative}:{line} without flag_modified: changes at {lines},"
+                      f" reported {reported}")
+        print(f"{found} of {changes} in-place changes reported once their flag_modified is removed")
+        return 0
     total = 0
     for project in corpus.ensure_corpus(args.projects or None, cache=args.cache_dir):
         names, sites = scan(project, args.with_tests)
