@@ -4,8 +4,9 @@ Answers come from the checked file's own tree (the one flake8 hands the plugin) 
 are ``None`` whenever there is doubt (pylint's ``safe_infer`` contract):
 
 * ``"loaded"``: the object came from a query (``session.get``, ``query(M).first()``,
-  ``scalars(select(M))``, ``M.query...``, SQLModel ``exec``): every column is loaded
-  and even the primary key is set (SEMANTICS 3).
+  ``scalars(select(M))``, ``M.query...``, SQLModel ``exec``, or a position of the
+  rows of ``select(M, N)`` / ``query(M, N)`` unpacked in a ``for`` or an assignment):
+  every column is loaded and even the primary key is set (SEMANTICS 3).
 * ``"row"``: a parameter or variable annotated with a model, ``self`` in an ordinary
   method or property of a model, or a relationship of a known row: a stored row in
   normal use, but the primary key is not trusted (``obj.id is None`` is the standard
@@ -144,6 +145,8 @@ class ReceiverResolver:
             return self._annotated(binding, scope, depth)
         if binding.kind == "for":
             return self._element(binding.node, scope, depth)
+        if binding.kind == "element":
+            return self._unpacked(binding, scope, depth)
         return None
 
     def _annotated(self, binding: Binding, scope: Scope, depth: int) -> Optional[Receiver]:
@@ -203,19 +206,39 @@ class ReceiverResolver:
 
     # -- queries ------------------------------------------------------------------------
     def _query(self, expr: ast.expr, scope: Scope, depth: int, iterate: bool = False) -> Optional[Receiver]:
-        """A call that returns rows of a model: one row, or ``many`` when iterated."""
-        kind_model = self._query_kind(expr, scope, depth)
-        if kind_model is None:
+        """A call that returns rows of one model: one row, or ``many`` when iterated."""
+        kind_models = self._query_kind(expr, scope, depth)
+        if kind_models is None:
             return None
-        kind, model = kind_model
+        kind, models = kind_models
+        if len(models) != 1 or models[0] is None:
+            return None  # several entities a row: only unpacking tells them apart
+        model = models[0]
         if kind == "one":
             return Receiver(model, "loaded")
         if kind == "many" or (iterate and kind in ("query", "result")):
             return Receiver(model, "loaded", many=True)
         return None
 
-    def _query_kind(self, expr: ast.expr, scope: Scope, depth: int) -> Optional[tuple[str, ModelInfo]]:
-        """("query" | "select" | "result" | "rows" | "one" | "many", model)."""
+    def _unpacked(self, binding: Binding, scope: Scope, depth: int) -> Optional[Receiver]:
+        """``for visit, patient in session.execute(select(Visit, Patient))``, ``visit,
+        patient = query.first()``: the entity at the name's position of each row."""
+        kind_models = self._query_kind(binding.node, scope, depth)
+        if kind_models is None:
+            return None
+        kind, models = kind_models
+        iterated = isinstance(binding.statement, (ast.For, ast.AsyncFor, ast.comprehension))
+        rows = kind == "rows" or (kind == "query" and len(models) > 1)
+        if not (rows if iterated else kind == "row") or len(models) != binding.size:
+            return None
+        model = models[binding.index]
+        return Receiver(model, "loaded") if model is not None else None
+
+    def _query_kind(self, expr: ast.expr, scope: Scope, depth: int) -> Optional[tuple[str, tuple]]:
+        """(kind, the model of each entity selected, None where not a model). Kinds:
+        "query" and "select" (statements), "result" (rows of one entity's objects),
+        "one" and "many" (one object, a list of them), "rows" and "row" (rows of
+        several entities, iterable or one)."""
         if depth > MAX_DEPTH:
             return None
         if isinstance(expr, ast.Await):
@@ -223,77 +246,95 @@ class ReceiverResolver:
         if isinstance(expr, ast.Name):
             owner, bindings = scope.lookup(expr.id)
             if owner is not None and len(bindings) == 1 and bindings[0].kind == "assign":
-                kind_model = self._query_kind(bindings[0].node, owner, depth + 1)
-                if kind_model is not None and kind_model[0] in ("query", "select", "result", "rows", "many"):
-                    return kind_model
+                kind_models = self._query_kind(bindings[0].node, owner, depth + 1)
+                if kind_models is not None and kind_models[0] in ("query", "select", "result", "rows", "many", "row"):
+                    return kind_models
             return None
         if isinstance(expr, ast.Attribute):
             if expr.attr == "query":  # Flask-SQLAlchemy / query_property: ``M.query``
                 model = self.file_models.model_from_class_expr(expr.value, scope)
-                return ("query", model) if model is not None else None
+                return ("query", (model,)) if model is not None else None
             return None
         if not isinstance(expr, ast.Call):
             return None
         func = expr.func
         if not isinstance(func, ast.Attribute):
-            model = self._select_of(expr, scope)
-            return ("select", model) if model is not None else None
+            models = self._select_of(expr, scope)
+            return ("select", models) if models is not None else None
         method = func.attr
         args = expr.args
         if method in SESSION_GET_METHODS and len(args) >= 2:
             model = self.file_models.model_from_class_expr(args[0], scope)
             if model is not None:
-                return ("one", model)
-        if method == "query" and len(args) == 1 and not expr.keywords:
-            model = self.file_models.model_from_class_expr(args[0], scope)
-            return ("query", model) if model is not None else None
+                return ("one", (model,))
+        if method == "query" and args and not expr.keywords:
+            models = self._entities(args, scope)
+            return ("query", models) if models is not None else None
         if method in ("scalars", "exec", "execute", "scalar", "first_or_404", "one_or_404") and args:
             statement = self._query_kind(args[0], scope, depth + 1)
             if statement is not None and statement[0] == "select":
-                model = statement[1]
-                if method in ("scalars", "exec"):
-                    return ("result", model)
-                if method == "execute":
-                    return ("rows", model)
-                return ("one", model)
-        if method == "select" and len(args) == 1:
-            model = self._select_of(expr, scope)
-            if model is not None:
-                return ("select", model)
+                models = statement[1]
+                if method == "scalars" or (method == "exec" and len(models) == 1):
+                    return ("result", models[:1])  # the first entity of each row
+                if method in ("execute", "exec"):
+                    return ("rows", models)
+                return ("one", models[:1])
+        if method == "select":
+            models = self._select_of(expr, scope)
+            if models is not None:
+                return ("select", models)
         inner = self._query_kind(func.value, scope, depth + 1)
         if inner is None:
             return None
-        kind, model = inner
+        kind, models = inner
+        several = len(models) > 1
         if kind in ("query", "select") and method in CHAIN_METHODS:
-            return (kind, model)
+            if several and _is_outer_join(expr):
+                return None  # an entity of the outer side may be None
+            return (kind, models)
         if kind == "query":
             if method in QUERY_ONE_METHODS:
-                return ("one", model)
+                return ("row" if several else "one", models)
             if method == "all":
-                return ("many", model)
+                return ("rows" if several else "many", models)
         if kind == "result":
             if method in ONE_METHODS:
-                return ("one", model)
+                return ("one", models)
             if method in ("all", "fetchall"):
-                return ("many", model)
+                return ("many", models)
             if method == "unique":
-                return ("result", model)
+                return ("result", models)
         if kind == "rows":
             if method == "scalars":
-                return ("result", model)
+                return ("result", models[:1])
             if method in SCALAR_ONE_METHODS:
-                return ("one", model)
-            if method == "unique":
-                return ("rows", model)
+                return ("one", models[:1])
+            if method in ONE_METHODS:
+                return ("row", models)
+            if method in ("unique", "all", "fetchall"):
+                return ("rows", models)
         return None
 
-    def _select_of(self, call: ast.Call, scope: Scope) -> Optional[ModelInfo]:
-        """``select(M)`` (SQLAlchemy, SQLModel, ``db.select``) with one entity."""
-        if len(call.args) != 1 or call.keywords:
+    def _select_of(self, call: ast.Call, scope: Scope) -> Optional[tuple]:
+        """``select(M)``, ``select(M, N, ...)`` (SQLAlchemy, SQLModel, ``db.select``)."""
+        if not call.args or call.keywords or not self.file_models.is_select_function(call.func, scope):
             return None
-        if not self.file_models.is_select_function(call.func, scope):
-            return None
-        return self.file_models.model_from_class_expr(call.args[0], scope)
+        return self._entities(call.args, scope)
+
+    def _entities(self, args: list, scope: Scope) -> Optional[tuple]:
+        """The model of each selected entity; None when none is a model."""
+        models = tuple(self.file_models.model_from_class_expr(arg, scope) for arg in args)
+        return models if any(model is not None for model in models) else None
+
+
+def _is_outer_join(call: ast.Call) -> bool:
+    method = call.func.attr
+    if method in ("outerjoin", "outerjoin_from"):
+        return True
+    return method in ("join", "join_from") and any(
+        keyword.arg in ("isouter", "full") and not (isinstance(keyword.value, ast.Constant) and not keyword.value.value)
+        for keyword in call.keywords
+    )
 
 
 def _agree(results: list) -> Optional[Receiver]:

@@ -26,6 +26,10 @@ class Binding:
     # Made in an ``except ImportError:`` handler: a fallback for when the import of
     # the ``try`` fails (``def mapped_column(...)`` for an older SQLAlchemy).
     fallback: bool = False
+    # "element": position ``index`` of a flat tuple target of ``size`` names
+    # (``for visit, patient in rows``, ``visit, patient = row``).
+    index: int = 0
+    size: int = 0
 
 
 class Scope:
@@ -142,7 +146,7 @@ class _BindingCollector:
             for target in node.targets:
                 if isinstance(target, ast.Name):
                     add(target.id, Binding("assign", node.value, statement=node))
-                else:
+                elif not self._bind_elements(target, node.value, node):
                     self._bind_other(target, node)
         elif isinstance(node, ast.AnnAssign):
             if isinstance(node.target, ast.Name):
@@ -156,7 +160,7 @@ class _BindingCollector:
         elif isinstance(node, (ast.For, ast.AsyncFor)):
             if isinstance(node.target, ast.Name):
                 add(node.target.id, Binding("for", node.iter, statement=node))
-            else:
+            elif not self._bind_elements(node.target, node.iter, node):
                 self._bind_other(node.target, node)
         elif isinstance(node, (ast.With, ast.AsyncWith)):
             for item in node.items:
@@ -204,6 +208,15 @@ class _BindingCollector:
             if isinstance(name, str):
                 self._add(name, Binding("other", child))
 
+    def _bind_elements(self, target: ast.AST, source: ast.expr, statement: ast.AST) -> bool:
+        """``a, b = source`` / ``for a, b in source``: each name bound to its position."""
+        elements = target.elts if isinstance(target, (ast.Tuple, ast.List)) else ()
+        if not elements or not all(isinstance(element, ast.Name) for element in elements):
+            return False
+        for index, element in enumerate(elements):
+            self._add(element.id, Binding("element", source, statement=statement, index=index, size=len(elements)))
+        return True
+
     def _bind_other(self, target: ast.AST, statement: ast.AST) -> None:
         """Names a target rebinds; attributes it writes (``visit.started_at = ...``)."""
         if isinstance(target, ast.Name):
@@ -235,7 +248,7 @@ def _collect(scope: Scope) -> None:
         for generator in node.generators:
             if isinstance(generator.target, ast.Name):
                 scope.add(generator.target.id, Binding("for", generator.iter, statement=generator))
-            else:
+            elif not collector._bind_elements(generator.target, generator.iter, generator):
                 collector._bind_other(generator.target, generator)
     else:
         collector.collect(getattr(node, "body", []))

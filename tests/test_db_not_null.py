@@ -487,6 +487,28 @@ def test_pending_object_reads_none_until_flush_despite_defaults(make_engine):
 
 
 @_needs("mapped")
+def test_rows_of_two_entities_unpack_into_stored_objects_but_not_across_an_outer_join(make_engine):
+    """What the plugin trusts of ``for visit, patient in session.execute(select(Visit,
+    Patient).join(...))`` and ``session.query(Visit, Patient)``, and why an outer join
+    makes it stay silent: the optional side is None, not an object."""
+    mapped = dbproof.import_fixture("mapped")
+    engine = make_engine(mapped)
+    (patient_id,) = dbproof.store(engine, dbproof.build(mapped.Patient))
+    dbproof.store(engine, dbproof.build(mapped.Visit, patient_id=patient_id))
+    dbproof.store(engine, dbproof.build(mapped.Patient, id=patient_id + 1))  # no visit
+    with orm.Session(engine) as session:
+        joined = sa.select(mapped.Visit, mapped.Patient).join(mapped.Visit.patient)
+        rows = list(session.execute(joined))
+        assert rows and all(isinstance(v, mapped.Visit) and isinstance(p, mapped.Patient) for v, p in rows)
+        assert all(v.started_at is not None and p.born_on for v, p in rows)
+        v, p = session.query(mapped.Visit, mapped.Patient).join(mapped.Visit.patient).first()
+        assert isinstance(v, mapped.Visit) and isinstance(p, mapped.Patient)
+        assert isinstance(session.scalars(joined).first(), mapped.Visit)  # the first entity
+        outer = sa.select(mapped.Patient, mapped.Visit).outerjoin(mapped.Patient.visits)
+        assert None in {v for _p, v in session.execute(outer)}
+
+
+@_needs("mapped")
 def test_query_expression_reads_none_on_a_loaded_row(make_engine):
     mapped = dbproof.import_fixture("mapped")
     engine = make_engine(mapped)

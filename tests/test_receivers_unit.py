@@ -144,7 +144,11 @@ QUERIES = {
     "db.one_or_404": ("db.one_or_404(select(Visit))", LOADED),
     "scalars of a query": ("session.scalars(session.query(Visit)).first()", None),
     "select of a column": ("session.scalars(sa.select(Visit.started_at)).first()", None),
-    "select of two entities": ("session.scalars(select(Visit, Patient)).first()", None),
+    # scalars() keeps the first entity of each row (checked on SQLite: a Visit).
+    "scalars of a select of two entities": ("session.scalars(select(Patient, Visit)).first()", ("Patient", "loaded")),
+    "scalar of a select of two entities": ("session.scalar(select(Visit, Patient))", LOADED),
+    "first of a select of two entities is a Row": ("session.execute(select(Visit, Patient)).first()", None),
+    "first of a query of two entities is a Row": ("session.query(Visit, Patient).first()", None),
     "select with keywords": ("session.scalars(select(Visit, x=1)).first()", None),
     "select of a non-model": ("session.scalars(select(unknown)).first()", None),
     "unknown select function": ("session.scalars(loader(Visit)).first()", None),
@@ -194,6 +198,61 @@ def test_iterating_query_results_gives_loaded_rows(project, iterable):
 )
 def test_iterating_other_values_gives_unknown(project, iterable):
     assert receiver_at(project, in_function(f"for visit in {iterable}:", "    visit  #@")) is None
+
+
+PATIENT = ("Patient", "loaded")
+UNPACKED = {
+    "for over execute(select(A, B))": (["for visit, patient in session.execute(select(Visit, Patient)):",
+                                        "    patient  #@"], PATIENT),
+    "for over execute(...).all()": (["for visit, patient in session.execute(select(Visit, Patient).join(x)).all():",
+                                     "    visit  #@"], LOADED),
+    "for over a query of two entities": (["for visit, patient in session.query(Visit, Patient).filter(x):",
+                                          "    patient  #@"], PATIENT),
+    "for over query(...).all()": (["for visit, patient in session.query(Visit, Patient).all():", "    visit  #@"],
+                                  LOADED),
+    "rows bound to a name": (["rows = session.execute(sa.select(Visit, Patient))", "for visit, patient in rows:",
+                              "    patient  #@"], PATIENT),
+    "SQLModel exec of two entities": (["for visit, patient in session.exec(sqlmodel_select(Visit, Patient)):",
+                                       "    visit  #@"], LOADED),
+    "unpacked first()": (["visit, patient = session.execute(select(Visit, Patient)).one()", "patient  #@"], PATIENT),
+    "unpacked query first()": (["visit, patient = session.query(Visit, Patient).first()", "visit  #@"], LOADED),
+    "unpacked row bound to a name": (["row = session.query(Visit, Patient).first()", "visit, patient = row",
+                                      "patient  #@"], PATIENT),
+    "comprehension": (["[patient  #@", "    for visit, patient in session.execute(select(Visit, Patient))]"],
+                      PATIENT),
+    "a column at the other position": (["for visit, started in session.execute(select(Visit, Visit.started_at)):",
+                                        "    visit  #@"], LOADED),
+    # -- unknown ------------------------------------------------------------------------
+    "the column position": (["for visit, started in session.execute(select(Visit, Visit.started_at)):",
+                             "    started  #@"], None),
+    "outer join: either side may be None": (["for visit, patient in session.execute(select(Visit, Patient)"
+                                             ".outerjoin(x)):", "    visit  #@"], None),
+    "join with isouter": (["for visit, patient in session.query(Visit, Patient).join(x, isouter=True):",
+                           "    visit  #@"], None),
+    "join with full": (["for visit, patient in session.execute(select(Visit, Patient).join(x, full=flag)):",
+                        "    patient  #@"], None),
+    "join with isouter=False is inner": (["for visit, patient in session.query(Visit, Patient)"
+                                          ".join(x, isouter=False):", "    patient  #@"], PATIENT),
+    "more names than entities": (["for visit, patient, x in session.execute(select(Visit, Patient)):",
+                                  "    visit  #@"], None),
+    "scalars are not rows": (["for visit, patient in session.scalars(select(Visit, Patient)):", "    visit  #@"],
+                             None),
+    "one object is not a row": (["visit, patient = session.get(Visit, 1)", "visit  #@"], None),
+    "a row is not an iterable of rows": (["for visit, patient in session.query(Visit, Patient).first():",
+                                          "    visit  #@"], None),
+    "rows are not one row": (["visit, patient = session.execute(select(Visit, Patient))", "visit  #@"], None),
+    "a query of one entity yields objects": (["for visit, patient in session.query(Visit):", "    visit  #@"], None),
+    "starred target": (["for visit, *rest in session.execute(select(Visit, Patient)):", "    visit  #@"], None),
+    "nested target": (["for (visit, patient), x in pairs(session):", "    visit  #@"], None),
+    "an unknown iterable": (["for visit, patient in items:", "    visit  #@"], None),
+    "also bound otherwise": (["visit = Visit()", "for visit, patient in session.query(Visit, Patient):",
+                              "    visit  #@"], None),
+}
+
+
+@pytest.mark.parametrize("lines, receiver", UNPACKED.values(), ids=UNPACKED.keys())
+def test_rows_of_several_entities_unpacked(project, lines, receiver):
+    assert receiver_at(project, in_function(*lines)) == receiver
 
 
 NAMED_QUERIES = {
@@ -487,9 +546,10 @@ SCOPE_BINDINGS = {
     "bare annotation": ("visit: Visit", ["annotated"]),
     "loop": ("for visit in rows:\n    pass", ["for"]),
     "async loop": ("async for visit in rows:\n    pass", ["for"]),
-    "loop tuple target": ("for i, visit in rows:\n    pass", ["other"]),
-    "tuple target": ("visit, other = rows", ["other"]),
-    "list target": ("[visit, other] = rows", ["other"]),
+    "loop tuple target": ("for i, visit in rows:\n    pass", ["element"]),
+    "tuple target": ("visit, other = rows", ["element"]),
+    "list target": ("[visit, other] = rows", ["element"]),
+    "nested tuple target": ("(visit, other), more = rows", ["other"]),
     "starred target": ("first, *visit = rows", ["other"]),
     "with target": ("with load() as visit:\n    pass", ["other"]),
     "async with tuple target": ("async with load() as (visit, other):\n    pass", ["other"]),
