@@ -59,6 +59,17 @@ class Receiver:
     model: ModelInfo
     state: str  # "loaded" or "row"
     many: bool = False  # a list / query of rows rather than one row
+    # A Row of column values (``query(M.a, M.b).first()``), not an ORM object:
+    # nothing is saved through it, so in-place changes are no lost writes.
+    values: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class SelectedColumn:
+    """``M.col`` selected by ``select(M.a, M.b)`` / ``query(M.a, M.b)``."""
+
+    model: ModelInfo
+    key: str
 
 
 class ReceiverResolver:
@@ -211,13 +222,28 @@ class ReceiverResolver:
         if kind_models is None:
             return None
         kind, models = kind_models
-        if len(models) != 1 or models[0] is None:
-            return None  # several entities a row: only unpacking tells them apart
+        if not (len(models) == 1 and isinstance(models[0], ModelInfo)):
+            return self._row_of_values(kind, models, iterate)
         model = models[0]
         if kind == "one":
             return Receiver(model, "loaded")
         if kind == "many" or (iterate and kind in ("query", "result")):
             return Receiver(model, "loaded", many=True)
+        return None
+
+    def _row_of_values(self, kind: str, models: tuple, iterate: bool) -> Optional[Receiver]:
+        """``query(M.a, M.b).first().b``: the selected columns of one model, read by key.
+        Rows of several entities are told apart only by unpacking."""
+        columns = [model for model in models if isinstance(model, SelectedColumn)]
+        keys = [column.key for column in columns]
+        if not columns or len(set(keys)) != len(keys) or any(c.model is not columns[0].model for c in columns):
+            return None
+        source = columns[0].model
+        row = dataclasses.replace(source, columns={key: source.columns[key] for key in keys}, relationships={})
+        if kind == "row":
+            return Receiver(row, "loaded", values=True)
+        if kind == "rows" or (iterate and kind == "query"):
+            return Receiver(row, "loaded", many=True, values=True)
         return None
 
     def _unpacked(self, binding: Binding, scope: Scope, depth: int) -> Optional[Receiver]:
@@ -232,7 +258,7 @@ class ReceiverResolver:
         if not (rows if iterated else kind == "row") or len(models) != binding.size:
             return None
         model = models[binding.index]
-        return Receiver(model, "loaded") if model is not None else None
+        return Receiver(model, "loaded") if isinstance(model, ModelInfo) else None
 
     def _query_kind(self, expr: ast.expr, scope: Scope, depth: int) -> Optional[tuple[str, tuple]]:
         """(kind, the model of each entity selected, None where not a model). Kinds:
@@ -287,10 +313,10 @@ class ReceiverResolver:
         if inner is None:
             return None
         kind, models = inner
-        several = len(models) > 1
+        several = len(models) > 1 or not isinstance(models[0], ModelInfo)
         if kind in ("query", "select") and method in CHAIN_METHODS:
             if several and _is_outer_join(expr):
-                return None  # an entity of the outer side may be None
+                return None  # an entity or column of the outer side may be None
             return (kind, models)
         if kind == "query":
             if method in QUERY_ONE_METHODS:
@@ -322,9 +348,17 @@ class ReceiverResolver:
         return self._entities(call.args, scope)
 
     def _entities(self, args: list, scope: Scope) -> Optional[tuple]:
-        """The model of each selected entity; None when none is a model."""
-        models = tuple(self.file_models.model_from_class_expr(arg, scope) for arg in args)
+        """The model of each selected entity, or the ``SelectedColumn`` of a column;
+        None at other positions, and as a whole when nothing is known."""
+        models = tuple(self._entity(arg, scope) for arg in args)
         return models if any(model is not None for model in models) else None
+
+    def _entity(self, arg: ast.expr, scope: Scope) -> Any:
+        model = self.file_models.model_from_class_expr(arg, scope)
+        if model is not None or not isinstance(arg, ast.Attribute):
+            return model
+        owner = self.file_models.model_from_class_expr(arg.value, scope)
+        return SelectedColumn(owner, arg.attr) if owner is not None and arg.attr in owner.columns else None
 
 
 def _is_outer_join(call: ast.Call) -> bool:
@@ -346,7 +380,7 @@ def _agree(results: list) -> Optional[Receiver]:
         if other.model is not first.model or other.many != first.many:
             return None
     state = "loaded" if all(result.state == "loaded" for result in results) else "row"
-    return Receiver(first.model, state, first.many)
+    return Receiver(first.model, state, first.many, first.values)
 
 
 def _may_return_new_object(function: ast.AST, class_name: str) -> bool:

@@ -489,8 +489,9 @@ def test_pending_object_reads_none_until_flush_despite_defaults(make_engine):
 @_needs("mapped")
 def test_rows_of_two_entities_unpack_into_stored_objects_but_not_across_an_outer_join(make_engine):
     """What the plugin trusts of ``for visit, patient in session.execute(select(Visit,
-    Patient).join(...))`` and ``session.query(Visit, Patient)``, and why an outer join
-    makes it stay silent: the optional side is None, not an object."""
+    Patient).join(...))``, ``session.query(Visit, Patient)`` and ``query(Visit.id,
+    Visit.started_at).one().started_at``, and why an outer join makes it stay silent:
+    the optional side is None, not an object or a value."""
     mapped = dbproof.import_fixture("mapped")
     engine = make_engine(mapped)
     (patient_id,) = dbproof.store(engine, dbproof.build(mapped.Patient))
@@ -506,6 +507,12 @@ def test_rows_of_two_entities_unpack_into_stored_objects_but_not_across_an_outer
         assert isinstance(session.scalars(joined).first(), mapped.Visit)  # the first entity
         outer = sa.select(mapped.Patient, mapped.Visit).outerjoin(mapped.Patient.visits)
         assert None in {v for _p, v in session.execute(outer)}
+        # Rows of column values: a NOT NULL column reads a value, but not across an outer join.
+        row = session.query(mapped.Visit.id, mapped.Visit.started_at).one()
+        assert isinstance(row.started_at, datetime.datetime)
+        assert all(r.started_at is not None for r in session.execute(sa.select(mapped.Visit.started_at)))
+        across = sa.select(mapped.Patient.id, mapped.Visit.started_at).outerjoin(mapped.Patient.visits)
+        assert None in {r.started_at for r in session.execute(across)}
 
 
 @_needs("mapped")

@@ -82,15 +82,20 @@ def _marked_expression(tree: ast.AST, source: str) -> ast.expr:
     return max(ending, key=lambda node: (node.lineno, node.col_offset))
 
 
-def receiver_at(project, body: str) -> Optional[tuple[str, str]]:
-    """(model name, state) of the expression on the line marked ``#@``, or None."""
+def _receiver(project, body: str):
+    """The receiver of the expression on the line marked ``#@``, or None."""
     source = HEADER + textwrap.dedent(body)
     settings = build_settings(no_cache=True)
     tree = ast.parse(source)
     project.trees.append(tree)
     file_models = FileModels(registry_for(roots_for(CHECKED, settings), settings), CHECKED, tree, source)
     target = _marked_expression(tree, source)
-    receiver = ReceiverResolver(file_models).receiver_of(target, _scope_of(file_models.scope, tree, target))
+    return ReceiverResolver(file_models).receiver_of(target, _scope_of(file_models.scope, tree, target))
+
+
+def receiver_at(project, body: str) -> Optional[tuple[str, str]]:
+    """(model name, state) of the expression on the line marked ``#@``, or None."""
+    receiver = _receiver(project, body)
     return None if receiver is None else (receiver.model.name, receiver.state)
 
 
@@ -119,7 +124,7 @@ QUERIES = {
     "query.count": ("session.query(Visit).count()", None),
     "query itself": ("session.query(Visit)", None),
     "query of two entities": ("session.query(Visit, Patient).first()", None),
-    "query of a column": ("session.query(Visit.started_at).first()", None),
+    "query of a column is a Row of its value": ("session.query(Visit.started_at).first()", LOADED),
     "query with keywords": ("session.query(Visit, x=1).first()", None),
     "M.query": ("Visit.query.filter_by(id=1).first()", LOADED),
     "M.query.get": ("Visit.query.get(1)", LOADED),
@@ -253,6 +258,44 @@ UNPACKED = {
 @pytest.mark.parametrize("lines, receiver", UNPACKED.values(), ids=UNPACKED.keys())
 def test_rows_of_several_entities_unpacked(project, lines, receiver):
     assert receiver_at(project, in_function(*lines)) == receiver
+
+
+def row_columns_at(project, body: str) -> Optional[tuple[str, list, bool]]:
+    """(model name, column keys, values) of the receiver marked ``#@``, or None."""
+    receiver = _receiver(project, body)
+    return None if receiver is None else (receiver.model.name, sorted(receiver.model.columns), receiver.values)
+
+
+ROWS_OF_VALUES = {
+    "query(...).first()": (["session.query(Visit.id, Visit.started_at).first()  #@"],
+                           ("Visit", ["id", "started_at"], True)),
+    "query of one column, one()": (["session.query(Visit.started_at).filter(x).one()  #@"],
+                                   ("Visit", ["started_at"], True)),
+    "for over a query of columns": (["for row in session.query(Visit.id, Visit.note):", "    row  #@"],
+                                    ("Visit", ["id", "note"], True)),
+    "for over execute(select(columns))": (["for row in session.execute(select(Visit.started_at).join(x)).all():",
+                                           "    row  #@"], ("Visit", ["started_at"], True)),
+    "rows bound to a name": (["rows = session.execute(sa.select(Visit.id, Visit.started_at))", "for row in rows:",
+                              "    row  #@"], ("Visit", ["id", "started_at"], True)),
+    "execute(...).first()": (["session.execute(select(Visit.id, Visit.started_at)).first()  #@"],
+                             ("Visit", ["id", "started_at"], True)),
+    "an entity beside the columns": (["session.execute(select(Patient, Visit.started_at)).one()  #@"],
+                                     ("Visit", ["started_at"], True)),
+    # -- unknown ------------------------------------------------------------------------
+    "outer join": (["session.query(Visit.started_at).outerjoin(x).first()  #@"], None),
+    "columns of two models": (["session.query(Visit.started_at, Patient.born_on).first()  #@"], None),
+    "the same key twice": (["session.query(Visit.id, Patient.id).first()  #@"], None),
+    "a relationship is no column": (["session.query(Visit.patient).first()  #@"], None),
+    "a label": (["session.query(Visit.started_at.label('s')).first()  #@"], None),
+    "entities only": (["session.execute(select(Visit, Patient)).first()  #@"], None),
+    "scalars of columns are values": (["session.scalars(select(Visit.started_at)).first()  #@"], None),
+    "a select statement is no row": (["select(Visit.started_at)  #@"], None),
+}
+
+
+@pytest.mark.parametrize("lines, receiver", ROWS_OF_VALUES.values(), ids=ROWS_OF_VALUES.keys())
+def test_rows_of_column_values(project, lines, receiver):
+    assert row_columns_at(project, in_function(*lines)) == receiver
 
 
 NAMED_QUERIES = {

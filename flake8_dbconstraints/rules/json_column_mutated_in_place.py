@@ -82,7 +82,7 @@ def _check_change(container: ast.expr, offset: int, node: ast.AST, scope: Scope,
             return
         via = container.id
         container, copied = origin
-    use = checker.column_of(container, scope)
+    use = _object_column(container, scope, checker)
     if use is None or use.column.facts.mutable is None:
         return
     if copied and level == 0:
@@ -102,7 +102,7 @@ def _check_augmented_attribute(node: ast.AugAssign, scope: Scope, checker) -> It
     assign back the same object, which compares equal: lost (SEMANTICS 6). Reported
     only when the container is certain: a list or dict display on the right (a JSON
     number would be replaced, not changed), or an ARRAY column."""
-    use = checker.column_of(node.target, scope)
+    use = _object_column(node.target, scope, checker)
     if use is None or use.column.facts.mutable != "untracked":
         return
     value = node.value
@@ -117,6 +117,13 @@ def _check_augmented_attribute(node: ast.AugAssign, scope: Scope, checker) -> It
     if _flag_modified_follows(scope, use.receiver_text, use.column.key, node):
         return
     yield _finding(node, use, 0, None, False, False)
+
+
+def _object_column(attribute: ast.expr, scope: Scope, checker) -> Optional[ColumnUse]:
+    """The column of an ORM object: a Row of column values saves nothing, so a change
+    to its value is no lost write."""
+    use = checker.column_of(attribute, scope)
+    return None if use is None or use.receiver.values else use
 
 
 def _alias_origin(name: ast.Name, scope: Scope) -> Optional[tuple[ast.Attribute, bool]]:
