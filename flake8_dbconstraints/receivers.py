@@ -207,10 +207,9 @@ class ReceiverResolver:
                 target = self.file_models.relationship_target(owner.model, iterable.attr)
                 return Receiver(target, "row") if target is not None else None
             return None
-        if isinstance(iterable, ast.Name):
-            collection = self._name(iterable.id, scope, depth + 1)
-        else:
-            collection = self._query(iterable, scope, depth + 1, iterate=True)
+        collection = self._query(iterable, scope, depth + 1, iterate=True)
+        if collection is None and isinstance(iterable, ast.Name):
+            collection = self._name(iterable.id, scope, depth + 1)  # a list of rows, say
         if collection is not None and collection.many:
             return dataclasses.replace(collection, many=False)
         return None

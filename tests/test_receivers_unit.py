@@ -249,6 +249,7 @@ UNPACKED = {
     "a query of one entity yields objects": (["for visit, patient in session.query(Visit):", "    visit  #@"], None),
     "starred target": (["for visit, *rest in session.execute(select(Visit, Patient)):", "    visit  #@"], None),
     "nested target": (["for (visit, patient), x in pairs(session):", "    visit  #@"], None),
+    "nested target in a comprehension": (["[visit  #@", "    for (visit, patient), x in pairs(session)]"], None),
     "an unknown iterable": (["for visit, patient in items:", "    visit  #@"], None),
     "also bound otherwise": (["visit = Visit()", "for visit, patient in session.query(Visit, Patient):",
                               "    visit  #@"], None),
@@ -277,6 +278,9 @@ ROWS_OF_VALUES = {
                                            "    row  #@"], ("Visit", ["started_at"], True)),
     "rows bound to a name": (["rows = session.execute(sa.select(Visit.id, Visit.started_at))", "for row in rows:",
                               "    row  #@"], ("Visit", ["id", "started_at"], True)),
+    "a query bound to a name, iterated in a generator": (
+        ["query = session.query(Visit.id, Visit.started_at).filter(x)",
+         "(row  #@", " for row in query if row.id)"], ("Visit", ["id", "started_at"], True)),
     "execute(...).first()": (["session.execute(select(Visit.id, Visit.started_at)).first()  #@"],
                              ("Visit", ["id", "started_at"], True)),
     "an entity beside the columns": (["session.execute(select(Patient, Visit.started_at)).one()  #@"],
@@ -290,6 +294,7 @@ ROWS_OF_VALUES = {
     "entities only": (["session.execute(select(Visit, Patient)).first()  #@"], None),
     "scalars of columns are values": (["session.scalars(select(Visit.started_at)).first()  #@"], None),
     "a select statement is no row": (["select(Visit.started_at)  #@"], None),
+    "mappings are dicts": (["session.execute(select(Visit.id, Visit.started_at)).mappings().first()  #@"], None),
 }
 
 
@@ -306,6 +311,10 @@ NAMED_QUERIES = {
     "scalars bound to a name": (["rows = session.scalars(select(Visit))", "rows.first()  #@"], LOADED),
     "list bound to a name, iterated": (["rows = session.query(Visit).all()", "for row in rows:", "    row  #@"],
                                        LOADED),
+    "query bound to a name, iterated": (["query = session.query(Visit).filter(x)", "for row in query:", "    row  #@"],
+                                        LOADED),
+    "scalars bound to a name, iterated": (["rows = session.scalars(select(Visit))", "for row in rows:", "    row  #@"],
+                                          LOADED),
     "list bound to a name": (["rows = session.query(Visit).all()", "rows  #@"], None),
     "row bound to a name": (["visit = session.get(Visit, 1)", "visit  #@"], LOADED),
     "row bound to a name, then first": (["visit = session.get(Visit, 1)", "visit.first()  #@"], None),

@@ -648,3 +648,4 @@ def test_answers_cut_short_by_the_depth_bound_are_not_memoized():
     assert resolver.resolve_name("alias2", module.scope) == External("os")
     deep = ast.parse("os" + ".x" * (names.MAX_DEPTH + 2), mode="eval").body
     assert resolver.resolve_expr(deep, module.scope) is None
+    assert resolver.resolve_expr(None, module.scope) is None  # no annotation, no base...
