@@ -61,6 +61,7 @@ def clear_caches() -> None:
     registry_for.cache_clear()
     cache_for.cache_clear()
     loader._load_file_cached.cache_clear()
+    loader._package_root_of.cache_clear()
     loader.module_name_for_file.cache_clear()
     names._imported.clear()
     column_types._classify_by_python_type.cache_clear()
