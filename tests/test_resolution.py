@@ -363,6 +363,15 @@ def test_model_module_larger_than_the_limit_is_skipped(project, monkeypatch, cap
     assert any("larger than 100 bytes" in record.getMessage() for record in caplog.records)
 
 
+def test_a_submodule_found_outside_the_roots_is_not_the_projects(tmp_path):
+    """A project module named like a standard one (``os.py``) is the project's; what
+    the finder then gives for ``os.path`` lies outside the roots and is not."""
+    write_project(tmp_path, {"os.py": "X = 1\n"})
+    loader = ProjectLoader([str(tmp_path)])
+    assert loader.find_file("os") == str(tmp_path / "os.py")
+    assert loader.find_file("os.path") is None
+
+
 def test_model_module_removed_after_it_was_located_is_silent(project):
     project.write({**LAYOUT, CHECKED: "from app.models.visits import Visit" + guard_on("Visit")})
     assert project.check() == [(5, "DBC101")]
