@@ -13,6 +13,7 @@ from flake8_dbconstraints.names import NameResolver
 from flake8_dbconstraints.project import clear_caches
 from tests.project_builder import write_project
 from tests.test_cache import check, entries
+from tests.test_model_reading import run_check
 
 FAB = {
     "fab/__init__.py": "from .models import Model, helper\n",
@@ -84,15 +85,7 @@ def test_model_on_an_installed_base_is_read(project):
 def test_installed_base_declares_where_its_column_is(project):
     root, site = project
     write_project(site, FAB)
-    path = os.path.join(root, "app", "services.py")
-    with open(path, encoding="utf-8") as handle:
-        source = handle.read()
-    from flake8_dbconstraints.plugin import DBConstraintsChecker
-    from flake8_dbconstraints.settings import build_settings
-
-    checker = DBConstraintsChecker(ast.parse(source), "app/services.py", source.splitlines(keepends=True))
-    checker.settings = build_settings(no_cache=True)
-    messages = [message for _line, _col, message, _type in checker.run()]
+    messages = [message for _line, message in run_check(root, "app/services.py")]
     assert any(f"declared at {os.path.join(site, 'fab', 'models.py')}:9" in message for message in messages)
 
 
