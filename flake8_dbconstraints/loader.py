@@ -155,9 +155,7 @@ class ProjectLoader:
         if not location or not location.endswith(".py"):
             return None
         location = os.path.abspath(location)
-        if not any(location.startswith(root + os.sep) for root in self.roots):
-            return None
-        return location
+        return location if self.owns(location) else None
 
     def load(self, modname: str) -> Optional[ModuleInfo]:
         """The parsed project module ``modname``, or None."""
@@ -172,6 +170,7 @@ class ProjectLoader:
 
 # Packages whose objects the plugin knows by their dotted names: never read.
 KNOWN_BY_NAME = frozenset({"sqlalchemy", "flask_sqlalchemy", "sqlmodel"})
+SITE_FOLDERS = ("site-packages", "dist-packages")
 
 
 class InstalledLoader(ProjectLoader):
@@ -192,9 +191,6 @@ class InstalledLoader(ProjectLoader):
         if location is None or self.project.owns(location):
             return None  # the project's own modules are the project loader's
         return location
-
-
-SITE_FOLDERS = ("site-packages", "dist-packages")
 
 
 def file_stamp(filename: str) -> tuple[int, int]:

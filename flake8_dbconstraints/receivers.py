@@ -221,7 +221,7 @@ class ReceiverResolver:
         if kind_models is None:
             return None
         kind, models = kind_models
-        if not (len(models) == 1 and isinstance(models[0], ModelInfo)):
+        if not _one_entity(models):
             return self._row_of_values(kind, models, iterate)
         model = models[0]
         if kind == "one":
@@ -263,7 +263,7 @@ class ReceiverResolver:
         """(kind, the model of each entity selected, None where not a model). Kinds:
         "query" and "select" (statements), "result" (rows of one entity's objects),
         "one" and "many" (one object, a list of them), "rows" and "row" (rows of
-        several entities, iterable or one)."""
+        several entities or of columns, iterable or one)."""
         if depth > MAX_DEPTH:
             return None
         if isinstance(expr, ast.Await):
@@ -312,7 +312,7 @@ class ReceiverResolver:
         if inner is None:
             return None
         kind, models = inner
-        several = len(models) > 1 or not isinstance(models[0], ModelInfo)
+        several = not _one_entity(models)
         if kind in ("query", "select") and method in CHAIN_METHODS:
             if several and _is_outer_join(expr):
                 return None  # an entity or column of the outer side may be None
@@ -358,6 +358,11 @@ class ReceiverResolver:
             return model
         owner = self.file_models.model_from_class_expr(arg.value, scope)
         return SelectedColumn(owner, arg.attr) if owner is not None and arg.attr in owner.columns else None
+
+
+def _one_entity(models: tuple) -> bool:
+    """A select of one model's objects, not of rows (several entities, or columns)."""
+    return len(models) == 1 and isinstance(models[0], ModelInfo)
 
 
 def _is_outer_join(call: ast.Call) -> bool:
