@@ -13,6 +13,7 @@ import functools
 from typing import Any, Iterator, Optional
 
 from flake8_dbconstraints.names import ClassRef, External, NameResolver, Value, import_sqlalchemy_object
+from flake8_dbconstraints.names import unquote as _unquote
 from flake8_dbconstraints.names import is_sqlalchemy as _is_sa
 from flake8_dbconstraints.nullability import UNKNOWN_VALUE, NullabilityFacts
 from flake8_dbconstraints.scopes import Scope
@@ -79,21 +80,6 @@ def is_relationship_function(dotted: Optional[str]) -> bool:
 def parse_annotation(node: Optional[ast.expr]) -> Optional[ast.expr]:
     """An annotation with string annotations unquoted."""
     return _unquote(node)
-
-
-def _unquote(node: Optional[ast.expr]) -> Optional[ast.expr]:
-    if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        return _unquote(_parse_annotation_text(node.value))
-    return node
-
-
-@functools.lru_cache(maxsize=4096)
-def _parse_annotation_text(text: str) -> Optional[ast.expr]:
-    """A string annotation's expression; the same few strings recur in every file."""
-    try:
-        return ast.parse(text, mode="eval").body
-    except (SyntaxError, ValueError):
-        return None
 
 
 def _last_name(node: ast.expr) -> Optional[str]:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import ast
 import builtins
 import dataclasses
+import functools
 import importlib
 import sys
 from typing import Any, Optional, Union
@@ -96,7 +97,45 @@ class Value:
         return id(self.node)
 
 
-Ref = Union[External, ModuleRef, ClassRef, FunctionRef, Value, None]
+@dataclasses.dataclass(frozen=True)
+class Instance:
+    """A parameter annotated with a project class (``db: DatabaseInterface``): only its
+    typed properties are followed (``db.Visit`` of ``def Visit(self) -> type[Visit]``)."""
+
+    cls: ClassRef
+
+
+Ref = Union[External, ModuleRef, ClassRef, FunctionRef, Value, Instance, None]
+TYPE_NAMES = frozenset({"type", "Type"})
+PROPERTY_NAMES = frozenset({"builtins.property", "functools.cached_property"})
+
+
+def unquote(node: Optional[ast.expr]) -> Optional[ast.expr]:
+    """A string annotation's expression (``"Visit"`` -> ``Visit``); others unchanged."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return unquote(_parse_annotation_text(node.value))
+    return node
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_annotation_text(text: str) -> Optional[ast.expr]:
+    """The same few strings recur in every file."""
+    try:
+        return ast.parse(text, mode="eval").body
+    except (SyntaxError, ValueError):
+        return None
+
+
+def _class_of_type_annotation(annotation: Optional[ast.expr]) -> Optional[ast.expr]:
+    """``type[X]`` / ``Type[X]`` / ``"type[X]"`` -> X."""
+    annotation = unquote(annotation)
+    if not isinstance(annotation, ast.Subscript):
+        return None
+    func = annotation.value
+    name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+    inner = unquote(annotation.slice)
+    return inner if name in TYPE_NAMES and isinstance(inner, (ast.Name, ast.Attribute)) else None
+
 
 _MISSING = object()
 _imported: dict[str, Any] = {}
@@ -262,7 +301,25 @@ class NameResolver:
             return self.resolve_in_module(base.module, attr, depth + 1)
         if isinstance(base, Value) and self.is_flask_sqlalchemy(base, depth + 1):
             return External(flask_attribute(attr))
+        if isinstance(base, Instance):
+            return self._typed_property(base.cls, attr, depth + 1)
         return None
+
+    def _typed_property(self, cls: ClassRef, attr: str, depth: int) -> Ref:
+        """The class a property annotated ``-> type[X]`` returns, defined in the class
+        itself; anything else the class binds to that name is unknown."""
+        found = Scope(cls.node, cls.module.scope).bindings.get(attr, [])
+        if len(found) != 1 or found[0].kind != "function" or not isinstance(found[0].node, ast.FunctionDef):
+            return None
+        function = found[0].node
+        if len(function.decorator_list) != 1:
+            return None
+        decorator = self.resolve_expr(function.decorator_list[0], cls.module.scope, depth + 1)
+        returned = _class_of_type_annotation(function.returns)
+        if not (isinstance(decorator, External) and decorator.dotted in PROPERTY_NAMES) or returned is None:
+            return None
+        ref = self.resolve_expr(returned, cls.module.scope, depth + 1)
+        return ref if isinstance(ref, ClassRef) else None
 
     def _resolve_binding(self, binding: Binding, scope: Scope, depth: int) -> Ref:
         module = scope.module  # set on every module scope, inherited by the others
@@ -272,6 +329,13 @@ class NameResolver:
             return FunctionRef(module, binding.node)
         if binding.kind == "import":
             return self._resolve_import(binding, module, depth)
+        if binding.kind == "param" and binding.annotation is not None:
+            # annotations are evaluated where the function is defined
+            annotation = unquote(binding.annotation)
+            if not isinstance(annotation, (ast.Name, ast.Attribute)):
+                return None
+            cls = self.resolve_expr(annotation, scope.parent or scope, depth + 1)
+            return Instance(cls) if isinstance(cls, ClassRef) else None
         if binding.kind in ("assign", "annotated") and binding.node is not binding.annotation:
             value = binding.node
             if isinstance(value, (ast.Name, ast.Attribute)):

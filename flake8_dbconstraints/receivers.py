@@ -315,7 +315,11 @@ class ReceiverResolver:
         several = not _one_entity(models)
         if kind in ("query", "select") and method in CHAIN_METHODS:
             if several and _is_outer_join(expr):
-                return None  # an entity or column of the outer side may be None
+                # A column of the optional side reads None. An entity there is None
+                # too, but then ``entity.col`` raises before any test can run.
+                models = tuple(None if isinstance(model, SelectedColumn) else model for model in models)
+                if all(model is None for model in models):
+                    return None
             return (kind, models)
         if kind == "query":
             if method in QUERY_ONE_METHODS:
@@ -366,9 +370,13 @@ def _one_entity(models: tuple) -> bool:
 
 
 def _is_outer_join(call: ast.Call) -> bool:
-    method = call.func.attr
+    """``.outerjoin(...)``, ``.join(..., isouter=True)``, or ``.select_from()`` of an
+    outer ``join()`` / ``outerjoin()`` construct."""
+    method = _last_name(call.func)
     if method in ("outerjoin", "outerjoin_from"):
         return True
+    if method == "select_from":
+        return any(isinstance(node, ast.Call) and _is_outer_join(node) for arg in call.args for node in ast.walk(arg))
     return method in ("join", "join_from") and any(
         keyword.arg in ("isouter", "full") and not (isinstance(keyword.value, ast.Constant) and not keyword.value.value)
         for keyword in call.keywords

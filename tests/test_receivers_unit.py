@@ -230,14 +230,18 @@ UNPACKED = {
     # -- unknown ------------------------------------------------------------------------
     "the column position": (["for visit, started in session.execute(select(Visit, Visit.started_at)):",
                              "    started  #@"], None),
-    "outer join: either side may be None": (["for visit, patient in session.execute(select(Visit, Patient)"
-                                             ".outerjoin(x)):", "    visit  #@"], None),
+    # Across an outer join an entity is a stored object or None (and ``None.col`` raises).
+    "outer join": (["for visit, patient in session.execute(select(Visit, Patient)"
+                    ".outerjoin(x)):", "    visit  #@"], LOADED),
     "join with isouter": (["for visit, patient in session.query(Visit, Patient).join(x, isouter=True):",
-                           "    visit  #@"], None),
+                           "    visit  #@"], LOADED),
     "join with full": (["for visit, patient in session.execute(select(Visit, Patient).join(x, full=flag)):",
-                        "    patient  #@"], None),
+                        "    patient  #@"], PATIENT),
     "join with isouter=False is inner": (["for visit, patient in session.query(Visit, Patient)"
                                           ".join(x, isouter=False):", "    patient  #@"], PATIENT),
+    "an entity beside a column across an outer join": (
+        ["for visit, started in session.execute(select(Visit, Visit.started_at).outerjoin(x)):",
+         "    visit  #@"], LOADED),
     "more names than entities": (["for visit, patient, x in session.execute(select(Visit, Patient)):",
                                   "    visit  #@"], None),
     "scalars are not rows": (["for visit, patient in session.scalars(select(Visit, Patient)):", "    visit  #@"],
@@ -285,8 +289,20 @@ ROWS_OF_VALUES = {
                              ("Visit", ["id", "started_at"], True)),
     "an entity beside the columns": (["session.execute(select(Patient, Visit.started_at)).one()  #@"],
                                      ("Visit", ["started_at"], True)),
+    "a plain join() construct in select_from": (
+        ["session.execute(select(Visit.id, Visit.started_at).select_from(join(Patient, Visit))).first()  #@"],
+        ("Visit", ["id", "started_at"], True)),
     # -- unknown ------------------------------------------------------------------------
+    "an entity beside the columns, across an outer join": (
+        ["session.execute(select(Visit, Patient.born_on).outerjoin(x)).one()  #@"], None),
     "outer join": (["session.query(Visit.started_at).outerjoin(x).first()  #@"], None),
+    "outerjoin() construct in select_from": (
+        ["session.execute(select(Visit.id, Visit.started_at).select_from(sa.outerjoin(Patient, Visit))).first()  #@"],
+        None),
+    "join(..., isouter=True) construct in select_from": (
+        ["session.execute(select(Visit.id, Visit.started_at)",
+         "                .select_from(join(Patient, Visit, isouter=True))).one()  #@"],
+        None),
     "columns of two models": (["session.query(Visit.started_at, Patient.born_on).first()  #@"], None),
     "the same key twice": (["session.query(Visit.id, Patient.id).first()  #@"], None),
     "a relationship is no column": (["session.query(Visit.patient).first()  #@"], None),

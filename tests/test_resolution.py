@@ -550,6 +550,156 @@ def test_flask_sqlalchemy_db_defined_in_another_module(project, extension, repor
     assert project.check() == (expected(FLASK_CHECKED) if reported else [])
 
 
+# -- models reached through a typed interface (prefect's injected ``db``) ------------------
+INTERFACE = """\
+import functools
+import typing
+
+from app import models
+from app.models import visits
+
+
+class DatabaseInterface:
+    @property
+    def Typing(self) -> typing.Type[models.Visit]:
+        return models.Visit
+
+    @property
+    def Listed(self) -> list[models.Visit]:
+        return [models.Visit]
+
+    @property
+    def OptionalClass(self) -> type[models.Visit | None]:
+        return models.Visit
+
+    @classmethod
+    def Classy(cls) -> type[models.Visit]:
+        return models.Visit
+
+    @property
+    def Visit(self) -> type[models.Visit]:
+        return models.Visit
+
+    @property
+    def Quoted(self) -> "type[visits.Visit]":
+        return visits.Visit
+
+    @functools.cached_property
+    def Cached(self) -> "Type[models.Visit]":
+        return models.Visit
+
+    def Method(self) -> type[models.Visit]:
+        return models.Visit
+
+    @property
+    def Untyped(self):
+        return models.Visit
+
+    @property
+    def Instance(self) -> models.Visit:
+        return models.Visit()
+
+    @property
+    def NotAClass(self) -> type[models.visits]:
+        return models.visits
+
+    @property
+    def Stacked(self) -> type[models.Visit]:
+        return models.Visit
+
+    Stacked = Stacked
+
+    @staticmethod
+    @property
+    def Twice(self) -> type[models.Visit]:
+        return models.Visit
+
+    @property
+    async def Awaited(self) -> type[models.Visit]:
+        return models.Visit
+
+    Patient = models.Patient
+"""
+INTERFACE_CHECKED = """\
+from sqlalchemy import select
+
+from app.interface import DatabaseInterface
+
+
+def typed(db: DatabaseInterface, session, visit_id):
+    visit = session.get(db.Visit, visit_id)
+    for quoted in session.scalars(select(db.Quoted)):
+        if quoted.started_at is None:  # expect: DBC101
+            pass
+    cached = session.scalars(select(db.Cached)).one()
+    typed = session.get(db.Typing, visit_id)
+    if visit.started_at is None or cached.started_at is None:  # expect: DBC101, DBC101
+        pass
+    return typed.started_at is None  # expect: DBC101
+
+
+def quoted_annotation(db: "DatabaseInterface", session):
+    visit = session.get(db.Visit, 1)
+    return visit.started_at is None  # expect: DBC101
+
+
+def not_typed_properties(db: DatabaseInterface, session):
+    method = session.get(db.Method, 1)
+    untyped = session.get(db.Untyped, 1)
+    instance = session.get(db.Instance, 1)
+    not_a_class = session.get(db.NotAClass, 1)
+    stacked = session.get(db.Stacked, 1)
+    twice = session.get(db.Twice, 1)
+    awaited = session.get(db.Awaited, 1)
+    attribute = session.get(db.Patient, 1)
+    missing = session.get(db.Missing, 1)
+    listed = session.get(db.Listed, 1)
+    optional = session.get(db.OptionalClass, 1)
+    classy = session.get(db.Classy, 1)
+    if listed.started_at is None or optional.started_at is None or classy.started_at is None:
+        pass
+    return (method.started_at is None, untyped.started_at is None, instance.started_at is None,
+            not_a_class.started_at is None, stacked.started_at is None, twice.started_at is None,
+            awaited.started_at is None, attribute.born_on is None, missing.started_at is None)
+
+
+def other_parameters(db, session, typed: DatabaseInterface | None, many: list[DatabaseInterface]):
+    untyped = session.get(db.Visit, 1)
+    optional = session.get(typed.Visit, 1)
+    listed = session.get(many.Visit, 1)
+    return untyped.started_at is None, optional.started_at is None, listed.started_at is None
+
+
+def class_level(db: DatabaseInterface, session):
+    return session.scalars(select(db.Visit).where(db.Visit.started_at == None))  # noqa: E711
+"""
+
+
+def test_models_reached_through_the_typed_properties_of_an_annotated_parameter(project):
+    """``def f(db: Interface)`` with ``@property def Visit(self) -> type[Visit]``: the
+    property's annotation names the class; nothing else about ``db`` is followed."""
+    project.write(dict(LAYOUT, **{"app/interface.py": INTERFACE, CHECKED: INTERFACE_CHECKED}))
+    assert project.check() == expected(INTERFACE_CHECKED)
+
+
+def test_an_annotated_parameter_resolves_to_an_instance_only_of_a_project_class(project):
+    project.write(dict(LAYOUT, **{"app/interface.py": INTERFACE}))
+    source = (
+        "from app.interface import DatabaseInterface\nimport collections\n\n\n"
+        "def f(db: DatabaseInterface, counter: collections.Counter, shadowed: DatabaseInterface):\n"
+        "    DatabaseInterface = None\n"
+    )
+    module = ModuleInfo("app.services.check", os.path.join(project.root, CHECKED), ast.parse(source), False)
+    resolver = NameResolver(ProjectLoader((project.root,)))
+    function = Scope(module.tree.body[2], module.scope)
+    db = resolver.resolve_name("db", function)
+    assert isinstance(db, names.Instance) and db.cls.name == "DatabaseInterface"
+    assert resolver.resolve_name("counter", function) is None
+    # the annotation is read where the function is defined, not in its body
+    assert resolver.resolve_name("shadowed", function) == db
+    assert isinstance(resolver.resolve_attribute(db, "Visit"), ClassRef)
+
+
 def test_sqlmodel_re_exports_are_read_as_sqlalchemy_objects(project):
     models = """\
         import datetime
