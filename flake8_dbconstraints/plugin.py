@@ -95,18 +95,20 @@ class DBConstraintsChecker:
             yield line, col, message, type(self)
 
     def _findings(self) -> list:
-        from flake8_dbconstraints.checker import FileChecker
-        from flake8_dbconstraints.file_models import FileModels
-        from flake8_dbconstraints.project import cache_for, registry_for, roots_for
-        from flake8_dbconstraints.rules import ALL_RULES
+        from flake8_dbconstraints.project import cache_for, loader_for, registry_for, roots_for
 
-        registry = registry_for(roots_for(self.filename, self.settings), self.settings)
+        roots = roots_for(self.filename, self.settings)
         source = "".join(self.lines)
         cache = cache_for(self.settings)
         if cache is not None:
-            cached = cache.load(self.filename, source, registry.loader)
+            cached = cache.load(self.filename, source, loader_for(roots))
             if cached is not None:
                 return cached
+        from flake8_dbconstraints.checker import FileChecker
+        from flake8_dbconstraints.file_models import FileModels
+        from flake8_dbconstraints.rules import ALL_RULES
+
+        registry = registry_for(roots, self.settings)
         with registry.loader.recording() as consulted:
             file_models = FileModels(registry, self.filename, self.tree, source)
             checker = FileChecker(self.tree, file_models, list(ALL_RULES), source, self.settings)

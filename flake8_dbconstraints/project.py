@@ -10,19 +10,31 @@ from __future__ import annotations
 import functools
 import os
 
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from flake8_dbconstraints.cache import ResultCache
-from flake8_dbconstraints.column_types import TypeClassifier
 from flake8_dbconstraints.loader import ProjectLoader, find_package_root
-from flake8_dbconstraints.names import NameResolver
-from flake8_dbconstraints.registry import ModelRegistry
 from flake8_dbconstraints.settings import Settings
+
+if TYPE_CHECKING:  # imported where the index is built
+    from flake8_dbconstraints.registry import ModelRegistry
+
+
+@functools.lru_cache(maxsize=16)
+def loader_for(roots: tuple[str, ...]) -> ProjectLoader:
+    """The module loader of these roots; the cache checks its entries with it."""
+    return ProjectLoader(roots)
 
 
 @functools.lru_cache(maxsize=16)
 def registry_for(roots: tuple[str, ...], settings: Settings) -> ModelRegistry:
-    resolver = NameResolver(ProjectLoader(roots))
+    # Imported here: a warm run answers every file from the cache without them
+    # (0.1 s of imports per flake8 worker).
+    from flake8_dbconstraints.column_types import TypeClassifier
+    from flake8_dbconstraints.names import NameResolver
+    from flake8_dbconstraints.registry import ModelRegistry
+
+    resolver = NameResolver(loader_for(roots))
     classifier = TypeClassifier(resolver, settings.truthy_types, settings.json_types)
     return ModelRegistry(resolver, classifier)
 
@@ -59,6 +71,7 @@ def clear_caches() -> None:
     astroid.MANAGER.clear_cache()  # also its module-location caches
     importlib.invalidate_caches()
     registry_for.cache_clear()
+    loader_for.cache_clear()
     cache_for.cache_clear()
     loader._load_file_cached.cache_clear()
     loader._package_root_of.cache_clear()
