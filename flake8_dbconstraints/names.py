@@ -334,7 +334,7 @@ class NameResolver:
             annotation = unquote(binding.annotation)
             if not isinstance(annotation, (ast.Name, ast.Attribute)):
                 return None
-            cls = self.resolve_expr(annotation, scope.parent or scope, depth + 1)
+            cls = self.resolve_expr(annotation, scope.parent, depth + 1)
             return Instance(cls) if isinstance(cls, ClassRef) else None
         if binding.kind in ("assign", "annotated") and binding.node is not binding.annotation:
             value = binding.node
