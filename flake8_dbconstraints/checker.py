@@ -37,6 +37,13 @@ class ColumnUse:
     receiver: Receiver
     receiver_text: str
 
+    @property
+    def never_null(self) -> bool:
+        """NOT NULL holds for this read. A row in normal use is trusted for every
+        column but its primary key: a new object reads None there until its first
+        flush, so ``obj.id is None`` and ``not obj.id`` are the "is it new?" test."""
+        return self.column.not_null and (not self.column.primary_key or self.receiver.state == "loaded")
+
 
 # Text that any guard or in-place change must contain: a None comparison, an
 # attribute chain standing alone as a test, an ``or``, a subscript assignment,

@@ -52,6 +52,8 @@ EXPECTED_COLUMNS = {
     ("mapped", "Patient", "legacy_code"): (True, "String"),  # Mapped[str], nullable=True
     ("mapped", "Doctor", "ward"): (False, "Enum"),  # (str, Enum)
     ("mapped", "Doctor", "bio"): (True, "Text"),
+    ("mapped", "Device", "id"): (False, "Uuid"),  # primary key, Python-side default
+    ("mapped", "Device", "registered_at"): (False, "DateTime"),
     ("mapped", "Visit", "patient_id"): (False, "Integer"),  # ForeignKey changes nothing
     ("mapped", "Visit", "doctor_id"): (True, "Integer"),
     ("mapped", "Visit", "started_at"): (False, "DateTime"),  # DateTime(timezone=True) by map
@@ -484,6 +486,23 @@ def test_pending_object_reads_none_until_flush_despite_defaults(make_engine):
         assert patient.id is not None
         assert patient.visit_count == 0 and patient.is_active is True
         assert patient.external_id is not None
+
+
+@_needs("mapped")
+def test_pending_object_reads_a_falsy_primary_key_of_an_always_truthy_type(make_engine):
+    """``not device.id`` on an object that may be new is a live test (DBC100 stays
+    silent); on a loaded row it is dead (DBC100 reports it)."""
+    mapped = dbproof.import_fixture("mapped")
+    engine = make_engine(mapped)
+    device = mapped.Device(registered_at=datetime.datetime(2024, 1, 1))
+    with orm.Session(engine) as session:
+        session.add(device)
+        assert not device.id
+        session.commit()
+        device_id = device.id
+    with orm.Session(engine) as session:
+        loaded = session.get(mapped.Device, device_id)
+        assert isinstance(loaded.id, uuid.UUID) and loaded.id
 
 
 @_needs("mapped")

@@ -40,9 +40,7 @@ def check(node: ast.Compare, scope, checker) -> Iterator[Finding]:
     if use is None:
         return
     column = use.column
-    if not column.not_null or column.facts.may_read_none:
-        return
-    if column.primary_key and use.receiver.state != "loaded":
+    if not use.never_null or column.facts.may_read_none:
         return
     value = "False" if isinstance(node.ops[0], ALWAYS_FALSE) else "True"
     yield Finding(

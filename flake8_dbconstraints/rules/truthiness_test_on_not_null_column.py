@@ -80,7 +80,7 @@ def _deciding_attributes(test: ast.expr) -> Iterator[ast.Attribute]:
 
 def _always_truthy(attribute: ast.Attribute, scope, checker):
     use = checker.column_use(attribute, scope)
-    if use is None or not use.column.not_null or not use.column.facts.always_truthy:
+    if use is None or not use.never_null or not use.column.facts.always_truthy:
         return None
     return use
 
