@@ -39,7 +39,7 @@ NONE_COMPARISON_ON_NOT_NULL_COLUMN = Code(
 JSON_COLUMN_MUTATED_IN_PLACE = Code(
     "DBC200",
     "json-column-mutated-in-place",
-    "{change} to {model}.{attr} is not saved: {reason} (declared at {declared_at}) "
+    "{change} to {model}.{attr} is not saved{condition}: {reason} (declared at {declared_at}) "
     "and SQLAlchemy does not track {untracked}; call flag_modified({receiver}, \"{attr}\") "
     "after it, {remedy}",
 )

@@ -442,14 +442,16 @@ def _used_by_unsafe_methods(class_node: ast.ClassDef) -> frozenset:
     return frozenset(reached)
 
 
-def is_written(scope: Scope, receiver_expr: ast.expr, attr: str, at: ast.AST, anywhere: bool = False) -> bool:
+def is_written(scope: Scope, receiver_expr: ast.expr, attr: str, at: ast.AST, anywhere: bool = False,
+               ignored: frozenset = frozenset()) -> bool:
     """Can ``receiver.attr`` have been assigned or deleted by the time ``at`` runs: a
     write earlier in the function or anywhere in a loop around ``at``? Or was the
     receiver handed to setattr or make_transient? Then its value may be anything.
 
     With ``anywhere``, a later write counts too: code that tests a column and then
     sets it (``if self.state is None: self.state = ...``) is written for objects still
-    being built, so a receiver that is not known to come from a query may be one."""
+    being built, so a receiver that is not known to come from a query may be one.
+    Writes on the ``ignored`` lines of ``scope`` do not count."""
     text = target_text(receiver_expr)
     if text is None:
         return True
@@ -459,6 +461,8 @@ def is_written(scope: Scope, receiver_expr: ast.expr, attr: str, at: ast.AST, an
         if text in current.opaque_names:
             return True
         for line in current.written_attributes.get((text, attr), ()):
+            if current is scope and line in ignored:
+                continue
             # In an enclosing function, a write may run before a closure is called.
             if anywhere or current is not scope or line < at.lineno or _share_loop(current, line, at.lineno):
                 return True

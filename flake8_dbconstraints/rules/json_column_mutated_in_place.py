@@ -11,7 +11,9 @@ no event, and a later ``obj.col = obj.col`` compares equal to the already-change
 value, so nothing is written (SEMANTICS 6). Teams find out in production.
 
 Stays silent when ``flag_modified(obj, "col")`` follows in the same function, when
-the function assigned the attribute a new value before the change, for top-level
+the function assigned the attribute a new value before the change (an assignment
+under ``if not obj.col:`` or ``if obj.col is None:`` replaces only an empty value,
+so the change is reported as lost when the column already holds one), for top-level
 changes under a ``Mutable`` wrapper (``MutableDict.as_mutable(JSON)``), and for
 objects not known to be stored (transient and pending objects write their whole
 value at their first flush).
@@ -90,11 +92,12 @@ def _check_change(container: ast.expr, offset: int, node: ast.AST, scope: Scope,
     tracked = use.column.facts.mutable == "tracked"
     if tracked and level == 0 and not copied:
         return  # the Mutable wrapper sees top-level changes (SEMANTICS 6)
-    if is_written(scope, container.value, container.attr, node):
+    initializers = _initialized_when_empty(scope, container, node)
+    if is_written(scope, container.value, container.attr, node, ignored=initializers):
         return  # a new value may have been assigned first: the change goes into it
     if _flag_modified_follows(scope, use.receiver_text, use.column.key, node):
         return
-    yield _finding(node, use, level, via, copied, tracked)
+    yield _finding(node, use, level, via, copied, tracked, bool(initializers))
 
 
 def _check_augmented_attribute(node: ast.AugAssign, scope: Scope, checker) -> Iterator[Finding]:
@@ -147,6 +150,49 @@ def _alias_origin(name: ast.Name, scope: Scope) -> Optional[tuple[ast.Attribute,
         and isinstance(value.func.value, ast.Attribute)
     ):
         return value.func.value, True
+    return None
+
+
+def _initialized_when_empty(scope: Scope, column: ast.Attribute, node: ast.AST) -> frozenset:
+    """Lines of ``if not obj.col: obj.col = {}`` (or ``is None`` / ``== None``, without
+    ``else``) that end before ``node`` in the function's own statements: such an
+    assignment replaces only an empty value, so a value the stored row already holds
+    is still changed in place."""
+    text = target_text(column)
+    lines: set[int] = set()
+    body = getattr(scope.node, "body", None)
+    statements = list(body) if isinstance(body, list) else []  # a lambda's body is an expression
+    while statements:
+        statement = statements.pop()
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        if (
+            isinstance(statement, ast.If)
+            and not statement.orelse
+            and (statement.end_lineno or statement.lineno) < node.lineno
+            and target_text(_emptiness_tested(statement.test)) == text
+        ):
+            lines.update(
+                child.lineno for child in statement.body
+                if isinstance(child, ast.Assign) and [target_text(t) for t in child.targets] == [text]
+            )
+        for field in ("body", "orelse", "finalbody", "handlers"):
+            statements.extend(getattr(statement, field, ()))
+    return frozenset(lines)
+
+
+def _emptiness_tested(test: ast.expr) -> Optional[ast.expr]:
+    """``x`` of ``not x``, ``x is None`` or ``x == None``."""
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        return test.operand
+    if (
+        isinstance(test, ast.Compare)
+        and len(test.ops) == 1
+        and isinstance(test.ops[0], (ast.Is, ast.Eq))
+        and isinstance(test.comparators[0], ast.Constant)
+        and test.comparators[0].value is None
+    ):
+        return test.left
     return None
 
 
@@ -208,7 +254,7 @@ def _contains(outer: ast.AST, inner: ast.AST) -> bool:
 
 
 def _finding(node: ast.AST, use: ColumnUse, level: int, via: Optional[str], copied: bool,
-             tracked: bool) -> Finding:
+             tracked: bool, initialized_when_empty: bool = False) -> Finding:
     column = use.column
     facts = column.facts
     nested = level > 0
@@ -233,6 +279,7 @@ def _finding(node: ast.AST, use: ColumnUse, level: int, via: Optional[str], copi
         change=change,
         model=use.model.name,
         attr=column.key,
+        condition=" when it already holds a value" if initialized_when_empty else "",
         reason=reason,
         declared_at=column.declared_at,
         untracked="nested changes" if nested else "in-place changes",
