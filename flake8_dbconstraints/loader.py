@@ -21,6 +21,7 @@ import contextlib
 import dataclasses
 import functools
 import os
+import sys
 from typing import Iterable, Iterator, Optional, Sequence
 
 from flake8_dbconstraints.memory import note_long_lived
@@ -148,7 +149,8 @@ class ProjectLoader:
         from astroid import modutils
 
         try:
-            spec = modutils.file_info_from_modpath(modname.split("."), path=list(self.roots))
+            with _roots_on_import_path(self.roots):
+                spec = modutils.file_info_from_modpath(modname.split("."), path=list(self.roots))
         except (ImportError, SyntaxError, ValueError):
             return None
         location = spec.location
@@ -166,6 +168,23 @@ class ProjectLoader:
 
     def owns(self, path: str) -> bool:
         return any(path.startswith(root + os.sep) for root in self.roots)
+
+
+@contextlib.contextmanager
+def _roots_on_import_path(roots: Sequence[str]) -> Iterator[None]:
+    """The roots first on ``sys.path`` while astroid looks a module up.
+
+    A package whose ``__init__`` calls ``pkgutil.extend_path`` (arize-phoenix's
+    ``phoenix``) has its subpackages looked up along ``sys.path``, by astroid as by
+    the import system. The project's roots are that path here, so that the answer
+    does not depend on how flake8 was started (``python -m flake8`` puts the current
+    directory on ``sys.path``, the ``flake8`` script does not). Nothing is imported."""
+    saved = list(sys.path)
+    sys.path[:0] = [root for root in roots if root not in saved]
+    try:
+        yield
+    finally:
+        sys.path[:] = saved
 
 
 # Packages whose objects the plugin knows by their dotted names: never read.

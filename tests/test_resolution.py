@@ -12,6 +12,7 @@ import ast
 import importlib.machinery
 import logging
 import os
+import sys
 import textwrap
 
 import pytest
@@ -370,6 +371,19 @@ def test_a_submodule_found_outside_the_roots_is_not_the_projects(tmp_path):
     loader = ProjectLoader([str(tmp_path)])
     assert loader.find_file("os") == str(tmp_path / "os.py")
     assert loader.find_file("os.path") is None
+
+
+def test_subpackages_of_a_pkgutil_namespace_package_are_found_whatever_sys_path_holds(project, monkeypatch):
+    """``__path__ = pkgutil.extend_path(__path__, __name__)`` makes astroid look the
+    subpackages up along sys.path; the project's roots are that path, so ``flake8``
+    and ``python -m flake8`` (which adds the current directory) agree."""
+    monkeypatch.setattr(sys, "path", [path for path in sys.path if path not in ("", os.getcwd())])
+    extend_path = '__path__ = __import__("pkgutil").extend_path(__path__, __name__)\n'
+    project.write({**LAYOUT, "app/__init__.py": extend_path,
+                   CHECKED: "from app.models.visits import Visit" + guard_on("Visit")})
+    before = list(sys.path)
+    assert project.check() == [(5, "DBC101")]
+    assert sys.path == before
 
 
 def test_model_module_removed_after_it_was_located_is_silent(project):
