@@ -265,7 +265,8 @@ class NameResolver:
             if name in BUILTIN_NAMES and name not in scope.declared_free:
                 return External(f"builtins.{name}")
             return None
-        # An ``except ImportError:`` fallback stands in only when the import fails.
+        # An ``except ImportError:`` fallback stands in only when the import fails;
+        # a ``TYPE_CHECKING`` binding only for type checkers when an ``else`` binds too.
         bindings = [binding for binding in bindings if not binding.fallback] or bindings
         results = [self._resolve_binding(binding, owner, depth + 1) for binding in bindings]
         first = results[0]

@@ -24,7 +24,8 @@ class Binding:
     annotation: Optional[ast.expr] = None
     statement: Optional[ast.AST] = None
     # Made in an ``except ImportError:`` handler: a fallback for when the import of
-    # the ``try`` fails (``def mapped_column(...)`` for an older SQLAlchemy).
+    # the ``try`` fails (``def mapped_column(...)`` for an older SQLAlchemy); or in
+    # the body of ``if TYPE_CHECKING:`` that has an ``else``, which binds what runs.
     fallback: bool = False
     # "element": position ``index`` of a flat tuple target of ``size`` names
     # (``for visit, patient in rows``, ``visit, patient = row``).
@@ -119,7 +120,10 @@ class _BindingCollector:
             for field in ("body", "orelse", "finalbody"):
                 children = getattr(statement, field, None)
                 if isinstance(children, list) and not isinstance(statement, SCOPE_NODES):
-                    stack.extend((child, fallback) for child in reversed(children))
+                    # ``if TYPE_CHECKING: ... else: ...``: the body is for type checkers,
+                    # the else branch binds what runs.
+                    in_fallback = fallback or (field == "body" and _type_checking_with_else(statement))
+                    stack.extend((child, in_fallback) for child in reversed(children))
             for handler in getattr(statement, "handlers", ()):
                 if handler.name:
                     self._add(handler.name, Binding("other", handler))
@@ -231,6 +235,15 @@ class _BindingCollector:
             if text:
                 lines = self.scope.written_attributes.setdefault((text, target.attr), [])
                 lines.append(statement.lineno)
+
+
+def _type_checking_with_else(statement: ast.stmt) -> bool:
+    if not (isinstance(statement, ast.If) and statement.orelse):
+        return False
+    test = statement.test
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
 
 
 def _collect(scope: Scope) -> None:

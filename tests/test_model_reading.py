@@ -1394,6 +1394,43 @@ def test_import_fallback_in_an_except_handler(project, handler, expected):
     assert probe(project, models) == expected
 
 
+@pytest.mark.parametrize("test, expected", [
+    pytest.param("TYPE_CHECKING", TRUTHY, id="type-checking"),
+    pytest.param("typing.TYPE_CHECKING", TRUTHY, id="typing-dot-type-checking"),
+    pytest.param("RUNNING_TESTS", SILENT, id="another-test-binds-two-ways"),
+])
+def test_the_else_of_if_type_checking_binds_what_runs(project, test, expected):
+    # ethyca-fides: a stub class for type checkers, SQLAlchemy's Enum at run time.
+    models = doc(
+        "col = Column(TimeColumn(timezone=True), nullable=False)",
+        prelude=f"""
+            import typing
+            from typing import TYPE_CHECKING
+
+            RUNNING_TESTS = False
+            if {test}:
+                class TimeColumn(sa.types.TypeEngine):
+                    def __init__(self, **kwargs): ...
+            else:
+                from sqlalchemy import DateTime as TimeColumn
+        """,
+    )
+    assert probe(project, models) == expected
+
+
+def test_a_binding_under_type_checking_alone_is_used(project):
+    models = doc(
+        "col = Column(TimeColumn, nullable=False)",
+        prelude="""
+            from typing import TYPE_CHECKING
+
+            if TYPE_CHECKING:
+                from sqlalchemy import DateTime as TimeColumn
+        """,
+    )
+    assert probe(project, models) == TRUTHY
+
+
 def test_abstract_class_is_no_model(project):
     models = doc("__abstract__ = True\ncol: Mapped[datetime.datetime]").replace('    __tablename__ = "doc"\n', "")
     assert read_model(project, models) is None
