@@ -30,17 +30,23 @@ import warnings
 import zipfile
 from typing import Iterable, Iterator, Sequence
 
-# Pinned versions, all seen to download as wheels on 2026-11-25. Ordered by lines of
-# Python (21k .. 397k), smallest first, so that --max-projects N takes the cheapest N.
+# Pinned versions, all seen to download as wheels (the first nine on 2026-11-25, the
+# last five added on 2026-12-01). Ordered by lines of Python (21k .. 397k), smallest
+# first, so that --max-projects N takes the cheapest N.
 PINNED: tuple[tuple[str, str], ...] = (
     ("Flask-AppBuilder", "5.3.0"),
     ("bodhi-server", "26.4.0"),
     ("jupyterhub", "6.1.1"),
     ("flexget", "3.22.8"),
+    ("open-webui", "0.12.4"),
+    ("ethyca-fides", "2.78.2"),
     ("ckan", "2.12.0"),
     ("indico", "3.2.9"),
+    ("arize-phoenix", "20.26.1"),
+    ("langflow-base", "1.13.0"),
     ("apache-superset", "6.1.0"),
     ("prefect", "3.9.1"),
+    ("pgadmin4", "9.18"),
     ("mlflow", "3.18.0"),
 )
 

@@ -10,6 +10,7 @@ Each printed site is then read by a person: is it a lost write on a stored row?
     python benchmarks/json_writes.py indico ckan     # only these
     python benchmarks/json_writes.py --with-tests    # test modules too
     python benchmarks/json_writes.py --mutants       # recall on protected writes
+    python benchmarks/json_writes.py --unwrapped     # recall on tracked columns, untracked
 
 ``--mutants`` measures recall on writes the projects protect themselves: for every
 ``flag_modified(obj, "col")`` statement that follows in-place changes of ``obj.col``
@@ -17,6 +18,13 @@ in the same function, the function's module is checked once more with that one
 statement replaced by ``pass``, which makes those changes lost writes (SEMANTICS 6),
 and the plugin's DBC200 findings on them are counted. The mutant is handed to the
 plugin as flake8 hands a file (tree and lines); nothing on disk changes.
+
+``--unwrapped`` measures recall on the writes of columns the projects declare
+tracked: a copy of each project's Python files is made in a temporary folder with
+every ``X.as_mutable(T)`` replaced by ``T`` (``MutableDict.as_mutable(JSONB)``
+becomes a plain ``JSONB``), and the plugin is run on the copy's modules that change
+such a column's name in place. Each printed site is then read by a person: on a
+stored row whose value is not replaced first, the change is now a lost write.
 """
 from __future__ import annotations
 
@@ -182,6 +190,97 @@ def mutants(project: corpus.Project) -> list[tuple[str, int, list[int], list[int
     return results
 
 
+def _unwrap_mutable(source: bytes) -> tuple[bytes, set[str]]:
+    """``source`` with every ``X.as_mutable(T)`` replaced by ``T``, and the names of the
+    columns declared with one (class attributes, ``Column("name", ...)``)."""
+    tree = ast.parse(source)
+    calls = [node for node in ast.walk(tree)
+             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+             and node.func.attr == "as_mutable" and len(node.args) == 1 and not node.keywords]
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None and any(
+                call in calls for call in ast.walk(node.value)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names.update(target.id for target in targets if isinstance(target, ast.Name))
+        elif (isinstance(node, ast.Call) and _text(node.func).endswith("Column") and node.args
+              and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)
+              and any(call in calls for call in ast.walk(node))):
+            names.add(node.args[0].value)
+    starts = [0]
+    for line in source.splitlines(keepends=True):
+        starts.append(starts[-1] + len(line))
+
+    def offset(line: int, col: int) -> int:
+        return starts[line - 1] + col  # ast columns are UTF-8 byte offsets
+
+    edits = []
+    for call in calls:
+        inner = call.args[0]
+        edits.append((offset(call.lineno, call.col_offset), offset(call.end_lineno, call.end_col_offset),
+                      source[offset(inner.lineno, inner.col_offset):offset(inner.end_lineno, inner.end_col_offset)]))
+    result = source
+    # Outermost first would shift inner offsets: apply from the end, skipping nested calls.
+    for start, end, replacement in sorted(edits, reverse=True):
+        if any(other_start <= start and end <= other_end and (other_start, other_end) != (start, end)
+               for other_start, other_end, _ in edits):
+            continue
+        result = result[:start] + replacement + result[end:]
+    return result, names
+
+
+def unwrapped(project: corpus.Project) -> list[tuple[str, int, str, bool]]:
+    """Per in-place change of an unwrapped column's name: (file, line, text, reported)."""
+    import os
+    import tempfile
+
+    from flake8_dbconstraints.plugin import DBConstraintsChecker
+    from flake8_dbconstraints.project import clear_caches
+    from flake8_dbconstraints.settings import build_settings
+
+    results = []
+    with tempfile.TemporaryDirectory(prefix="dbc-unwrapped-") as copy:
+        names: set[str] = set()
+        sources = {}
+        for path in corpus.python_files(project.root):
+            relative = str(path.relative_to(project.root))
+            source = path.read_bytes()
+            try:
+                source, unwrapped_names = _unwrap_mutable(source)
+            except (SyntaxError, ValueError):
+                pass
+            else:
+                names |= unwrapped_names
+            target = pathlib.Path(copy, relative)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(source)
+            if not ("migration" in relative or "alembic" in relative or "/tests/" in relative):
+                sources[relative] = source
+        here = os.getcwd()
+        os.chdir(copy)
+        try:
+            clear_caches()
+            for relative, source in sorted(sources.items()):
+                try:
+                    tree = ast.parse(source)
+                except (SyntaxError, ValueError):
+                    continue
+                sites = [(node, attribute) for node, attribute in mutation_sites(tree)
+                         if attribute.attr in names and not any(word in _text(node) for word in NEVER_ROWS)]
+                if not sites:
+                    continue
+                lines = source.decode("utf-8", "replace").splitlines(keepends=True)
+                checker = DBConstraintsChecker(tree, relative, lines)
+                checker.settings = build_settings(no_cache=True)
+                reported = {line for line, _col, message, _type in checker.run() if message.startswith("DBC200")}
+                for node, _attribute in sites:
+                    results.append((relative, node.lineno, _text(node)[:100], node.lineno in reported))
+        finally:
+            clear_caches()
+            os.chdir(here)
+    return sorted(set(results))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("projects", nargs="*", help="pinned project names (default: all)")
@@ -189,7 +288,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--cache-dir", help="corpus cache (default: $DBC_CORPUS_DIR or ~/.cache/...)")
     parser.add_argument("--mutants", action="store_true",
                         help="recall on protected writes with their flag_modified removed")
+    parser.add_argument("--unwrapped", action="store_true",
+                        help="recall on tracked columns with their MutableDict/MutableList removed")
     args = parser.parse_args(argv)
+    if args.unwrapped:
+        sites = found = 0
+        for project in corpus.ensure_corpus(args.projects or None, cache=args.cache_dir):
+            for relative, line, text, reported in unwrapped(project):
+                sites += 1
+                found += reported
+                print(f"   {project.label} {relative}:{line} {'reported' if reported else 'silent  '}  {text}")
+        print(f"{found} of {sites} sites reported once the columns are untracked")
+        return 0
     if args.mutants:
         changes = found = 0
         for project in corpus.ensure_corpus(args.projects or None, cache=args.cache_dir):

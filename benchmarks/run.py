@@ -465,6 +465,7 @@ HEADERS = [
     "wall w/o",
     "wall with",
     "ratio",
+    "extra per file",
     "CPU w/o",
     "CPU with",
     "RSS w/o MB",
@@ -472,6 +473,11 @@ HEADERS = [
     "DBC findings",
     "check",
 ]
+
+
+def _per_file(extra_seconds: float, files: int) -> str:
+    """The plugin's wall time per checked file: flat scaling keeps it from growing."""
+    return f"{extra_seconds / files * 1000:.1f} ms" if files else "-"
 
 
 def table_rows(rows: list[Row], verdicts: dict[int, str]) -> list[list[str]]:
@@ -487,6 +493,7 @@ def table_rows(rows: list[Row], verdicts: dict[int, str]) -> list[list[str]]:
                 f"{wo:.2f}s",
                 f"{wi:.2f}s",
                 f"{wi / wo:.2f}x" if wo else "-",
+                _per_file(wi - wo, row.case.files),
                 f"{row.med('without', 'cpu'):.2f}s",
                 f"{row.med('with', 'cpu'):.2f}s",
                 f"{row.med('without', 'rss_mb'):.0f}",
@@ -511,6 +518,7 @@ def table_rows(rows: list[Row], verdicts: dict[int, str]) -> list[list[str]]:
                 f"{wo:.2f}s",
                 f"{wi:.2f}s",
                 f"{wi / wo:.2f}x" if wo else "-",
+                _per_file(wi - wo, sum(r.case.files for r in group)),
                 f"{sum(r.med('without', 'cpu') for r in group):.2f}s",
                 f"{sum(r.med('with', 'cpu') for r in group):.2f}s",
                 f"{max(r.med('without', 'rss_mb') for r in group):.0f}",
