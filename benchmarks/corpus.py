@@ -92,7 +92,7 @@ class ModelScan:
 
     files_with_models: int
     tablename_classes: int  # classes that assign __tablename__ in their body
-    table_true_classes: int  # classes with a table=True keyword (SQLModel)
+    table_true_classes: int  # classes with a table=True keyword (SQLModel) and no __tablename__
     column_calls: int  # Column(...) / db.Column(...) / sa.Column(...)
     mapped_column_calls: int  # mapped_column(...) / orm.mapped_column(...)
 
@@ -279,14 +279,7 @@ def scan_models(paths: Iterable[pathlib.Path]) -> ModelScan:
         found = False
         for node in ast.walk(tree):
             if isinstance(node, ast.ClassDef):
-                if any(
-                    kw.arg == "table"
-                    and isinstance(kw.value, ast.Constant)
-                    and kw.value.value is True
-                    for kw in node.keywords
-                ):
-                    table_true += 1
-                    found = True
+                named = False
                 for stmt in node.body:
                     targets: list[ast.expr] = []
                     if isinstance(stmt, ast.Assign):
@@ -295,8 +288,17 @@ def scan_models(paths: Iterable[pathlib.Path]) -> ModelScan:
                         targets = [stmt.target]
                     if any(isinstance(t, ast.Name) and t.id == "__tablename__" for t in targets):
                         tablename += 1
-                        found = True
+                        found = named = True
                         break
+                # A SQLModel table that also names its table is one class, counted once.
+                if not named and any(
+                    kw.arg == "table"
+                    and isinstance(kw.value, ast.Constant)
+                    and kw.value.value is True
+                    for kw in node.keywords
+                ):
+                    table_true += 1
+                    found = True
             elif isinstance(node, ast.Call):
                 callee = _callee_name(node.func)
                 if callee == "Column":

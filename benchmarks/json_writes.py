@@ -197,15 +197,22 @@ def _unwrap_mutable(source: bytes) -> tuple[bytes, set[str]]:
     calls = [node for node in ast.walk(tree)
              if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
              and node.func.attr == "as_mutable" and len(node.args) == 1 and not node.keywords]
+    # Module-level aliases (mlflow: ``MutableJSON = MutableDict.as_mutable(JSON)``).
+    aliases = {target.id for node in tree.body if isinstance(node, ast.Assign)
+               and any(call in calls for call in ast.walk(node.value))
+               for target in node.targets if isinstance(target, ast.Name)}
+
+    def unwrapped_here(value: ast.AST) -> bool:
+        return any(item in calls or (isinstance(item, ast.Name) and item.id in aliases) for item in ast.walk(value))
+
     names: set[str] = set()
     for node in ast.walk(tree):
-        if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None and any(
-                call in calls for call in ast.walk(node.value)):
+        if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None and unwrapped_here(node.value):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             names.update(target.id for target in targets if isinstance(target, ast.Name))
         elif (isinstance(node, ast.Call) and _text(node.func).endswith("Column") and node.args
               and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)
-              and any(call in calls for call in ast.walk(node))):
+              and unwrapped_here(node)):
             names.add(node.args[0].value)
     starts = [0]
     for line in source.splitlines(keepends=True):
