@@ -110,11 +110,25 @@ def mutation_sites(tree: ast.AST) -> Iterator[tuple[ast.AST, ast.Attribute]]:
                 yield node, base
 
 
+def _in_migrations(relative: str) -> bool:
+    return "migration" in relative or "alembic" in relative
+
+
+def _dbc200_lines(tree: ast.AST, relative: str, lines: list[str]) -> set[int]:
+    """Lines of the plugin's DBC200 findings on a module, handed over as flake8 does."""
+    from flake8_dbconstraints.plugin import DBConstraintsChecker
+    from flake8_dbconstraints.settings import build_settings
+
+    checker = DBConstraintsChecker(tree, relative, lines)
+    checker.settings = build_settings(no_cache=True)
+    return {line for line, _col, message, _type in checker.run() if message.startswith("DBC200")}
+
+
 def scan(project: corpus.Project, with_tests: bool) -> tuple[set[str], list[tuple[str, int, str]]]:
     trees = {}
     for path in corpus.python_files(project.root):
         relative = str(path.relative_to(project.root))
-        if "migration" in relative or "alembic" in relative:
+        if _in_migrations(relative):
             continue
         if not with_tests and ("/tests/" in relative or relative.endswith("_test.py")):
             continue
@@ -160,16 +174,14 @@ def mutants(project: corpus.Project) -> list[tuple[str, int, list[int], list[int
     """Per protected write: (file, flag_modified line, change lines, lines reported)."""
     import os
 
-    from flake8_dbconstraints.plugin import DBConstraintsChecker
     from flake8_dbconstraints.project import clear_caches
-    from flake8_dbconstraints.settings import build_settings
 
     os.chdir(project.root)
     clear_caches()
     results = []
     for path in corpus.python_files(project.root):
         relative = str(path.relative_to(project.root))
-        if "migration" in relative or "alembic" in relative or "/tests/" in relative:
+        if _in_migrations(relative) or "/tests/" in relative:
             continue
         source = path.read_text(encoding="utf-8", errors="replace")
         try:
@@ -182,10 +194,7 @@ def mutants(project: corpus.Project) -> list[tuple[str, int, list[int], list[int
             mutated[statement.lineno - 1] = first[: len(first) - len(first.lstrip())] + "pass\n"
             for extra in range(statement.lineno, statement.end_lineno or statement.lineno):
                 mutated[extra] = "\n"
-            checker = DBConstraintsChecker(ast.parse("".join(mutated)), relative, mutated)
-            checker.settings = build_settings(no_cache=True)
-            reported = sorted({line for line, _col, message, _type in checker.run()
-                               if message.startswith("DBC200") and line in lines})
+            reported = sorted(_dbc200_lines(ast.parse("".join(mutated)), relative, mutated).intersection(lines))
             results.append((relative, statement.lineno, lines, reported))
     return results
 
@@ -241,9 +250,7 @@ def unwrapped(project: corpus.Project) -> list[tuple[str, int, str, bool]]:
     import os
     import tempfile
 
-    from flake8_dbconstraints.plugin import DBConstraintsChecker
     from flake8_dbconstraints.project import clear_caches
-    from flake8_dbconstraints.settings import build_settings
 
     results = []
     with tempfile.TemporaryDirectory(prefix="dbc-unwrapped-") as copy:
@@ -261,7 +268,7 @@ def unwrapped(project: corpus.Project) -> list[tuple[str, int, str, bool]]:
             target = pathlib.Path(copy, relative)
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(source)
-            if not ("migration" in relative or "alembic" in relative or "/tests/" in relative):
+            if not (_in_migrations(relative) or "/tests/" in relative):
                 sources[relative] = source
         here = os.getcwd()
         os.chdir(copy)
@@ -276,10 +283,7 @@ def unwrapped(project: corpus.Project) -> list[tuple[str, int, str, bool]]:
                          if attribute.attr in names and not any(word in _text(node) for word in NEVER_ROWS)]
                 if not sites:
                     continue
-                lines = source.decode("utf-8", "replace").splitlines(keepends=True)
-                checker = DBConstraintsChecker(tree, relative, lines)
-                checker.settings = build_settings(no_cache=True)
-                reported = {line for line, _col, message, _type in checker.run() if message.startswith("DBC200")}
+                reported = _dbc200_lines(tree, relative, source.decode("utf-8", "replace").splitlines(keepends=True))
                 for node, _attribute in sites:
                     results.append((relative, node.lineno, _text(node)[:100], node.lineno in reported))
         finally:
