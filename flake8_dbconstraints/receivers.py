@@ -5,8 +5,9 @@ are ``None`` whenever there is doubt (pylint's ``safe_infer`` contract):
 
 * ``"loaded"``: the object came from a query (``session.get``, ``query(M).first()``,
   ``scalars(select(M))``, ``M.query...``, SQLModel ``exec``, or a position of the
-  rows of ``select(M, N)`` / ``query(M, N)`` unpacked in a ``for`` or an assignment):
-  every column is loaded and even the primary key is set (SEMANTICS 3).
+  rows of ``select(M, N)`` / ``query(M, N)`` unpacked in a ``for`` or an assignment,
+  or a module-level project function annotated with the model whose every ``return``
+  is such a query): every column is loaded and even the primary key is set (SEMANTICS 3).
 * ``"row"``: a parameter or variable annotated with a model, ``self`` in an ordinary
   method or property of a model, or a relationship of a known row: a stored row in
   normal use, but the primary key is not trusted (``obj.id is None`` is the standard
@@ -132,7 +133,23 @@ class ReceiverResolver:
         model = self.file_models.model_from_annotation(ref.node.returns, ref.module.scope)
         if model is None or _may_return_new_object(ref.node, model.name):
             return None
-        return Receiver(model, "row")
+        return Receiver(model, "loaded" if self._returns_queried_rows(ref, model) else "row")
+
+    def _returns_queried_rows(self, ref: FunctionRef, model: ModelInfo) -> bool:
+        """Does every ``return`` of a module-level helper hand back a row of ``model``
+        straight from a query (or ``None``)? Then its result is as loaded as the
+        query's. A returned name may have been changed in between: it does not count."""
+        if ref.node not in ref.module.tree.body:
+            return False  # a nested function: names of its enclosing scope are unknown here
+        values = [value for value in _own_return_values(ref.node) if not _is_none(value)]
+        scope = Scope(ref.node, ref.module.scope)
+        for value in values:
+            if isinstance(value.value if isinstance(value, ast.Await) else value, ast.Name):
+                return False
+            receiver = self._query(value, scope, 1)
+            if receiver is None or receiver.many or receiver.state != "loaded" or receiver.model is not model:
+                return False
+        return bool(values)
 
     def _name(self, name: str, scope: Scope, depth: int) -> Optional[Receiver]:
         owner, bindings = scope.lookup(name)
@@ -393,6 +410,24 @@ def _agree(results: list) -> Optional[Receiver]:
             return None
     state = "loaded" if all(result.state == "loaded" for result in results) else "row"
     return Receiver(first.model, state, first.many, first.values)
+
+
+def _own_return_values(function: ast.AST) -> list:
+    """The values of a function's own ``return`` statements (a bare ``return`` gives
+    None), not those of functions, lambdas or classes nested in it."""
+    values = []
+    stack = list(function.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Return):
+            values.append(node.value)
+        elif not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            stack.extend(ast.iter_child_nodes(node))
+    return values
+
+
+def _is_none(value: Optional[ast.expr]) -> bool:
+    return value is None or (isinstance(value, ast.Constant) and value.value is None)
 
 
 def _may_return_new_object(function: ast.AST, class_name: str) -> bool:
