@@ -12,6 +12,7 @@ import ast
 import dataclasses
 import functools
 import importlib
+import sys
 import uuid
 from typing import Any, Optional
 
@@ -164,7 +165,7 @@ class TypeClassifier:
             return TypeFacts(label, may_read_none=False, mutable="untracked", container="list")
         if issubclass(cls, types.PickleType):
             return TypeFacts(label, may_read_none=False, mutable="untracked", container="dict")
-        hstore = import_sqlalchemy_object("sqlalchemy.dialects.postgresql.HSTORE")
+        hstore = _imported_hstore()
         if hstore is not None and issubclass(cls, hstore):
             return TypeFacts(label, may_read_none=False, mutable="untracked", container="dict")
         if issubclass(cls, types.Enum):
@@ -464,6 +465,13 @@ def import_python_type(dotted: str) -> Optional[type]:
         return None
     obj = getattr(importlib.import_module(module_name), name, None)
     return obj if isinstance(obj, type) else None
+
+
+def _imported_hstore() -> Optional[type]:
+    """HSTORE if its module is loaded. A class can only derive from HSTORE once that
+    module is imported, and importing SQLAlchemy's PostgreSQL dialect just to ask costs
+    a project that never uses it about 0.1 s in every flake8 process."""
+    return getattr(sys.modules.get("sqlalchemy.dialects.postgresql.hstore"), "HSTORE", None)
 
 
 def _is_type_engine(cls: type) -> bool:

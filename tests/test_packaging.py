@@ -9,6 +9,7 @@ import sys
 import pytest
 
 import flake8_dbconstraints
+from tests.project_builder import MODELS, SERVICE, write_project
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -51,3 +52,20 @@ def test_importing_the_package_does_not_import_astroid_or_sqlalchemy():
 def test_version_is_a_release_number():
     major, minor, patch = flake8_dbconstraints.__version__.split(".")
     assert all(part.isdigit() for part in (major, minor, patch))
+
+
+def test_checking_models_without_postgresql_types_leaves_that_dialect_unimported(tmp_path):
+    """HSTORE is only looked for once its module is loaded (column_types._imported_hstore)."""
+    write_project(tmp_path, {"app/__init__.py": "", "app/models.py": MODELS, "app/service.py": SERVICE})
+    code = (
+        "import sys, ast\n"
+        "from flake8_dbconstraints.plugin import DBConstraintsChecker\n"
+        "from flake8_dbconstraints.settings import build_settings\n"
+        "source = open('app/service.py').read()\n"
+        "checker = DBConstraintsChecker(ast.parse(source), 'app/service.py', source.splitlines(True))\n"
+        "checker.settings = build_settings(no_cache=True)\n"
+        "print(sorted({m.split()[0] for _, _, m, _ in checker.run()}))\n"
+        "print([m for m in sys.modules if m.startswith('sqlalchemy.dialects.postgresql')])\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True)
+    assert result.stdout.splitlines() == ["['DBC100', 'DBC101', 'DBC200']", "[]"]
