@@ -19,6 +19,12 @@ count in each). Findings = output lines containing " DBC" in the "with" arm.
 Cache modes, if ``flake8 --help`` lists ``--dbc-cache-dir``: "cold" empties the cache
 dir before every "with" run, "warm" fills it once (unmeasured) and then changes
 nothing; "nocache" passes ``--dbc-no-cache``. Without that option there is one mode, "-".
+``--corpus edited`` measures the case of the speed issue where one model module changed
+between runs: mode "edited" fills the cache once, then appends a comment line to the
+middle package's ``models.py`` before every "with" run (so its dependants are checked
+again, the rest comes from the cache); its companion row is a cold run of that module's
+dependants alone (the module and every file that imports it), the cost it is compared
+with. The module is restored afterwards.
 
 Checks printed after the table: on the monorepo the findings must equal what the
 generator planted (the report lists misses and extras by category); every corpus: the
@@ -70,6 +76,8 @@ class Case:
     lines: int
     manifest: monorepo.Manifest | None = None  # for the monorepo check
     checked_paths: list[str] | None = None  # restrict the check to these files
+    modes: list[str] | None = None  # measured in these modes only (default: --modes)
+    edited_module: str | None = None  # mode "edited": the model module changed before each run
 
 
 @dataclasses.dataclass
@@ -240,7 +248,7 @@ class Bench:
     def measure(self, case: Case, mode: str) -> Row:
         cache = self.work / "dbc-cache" / case.slug
         plugin_opts: list[str] = []
-        if mode in ("cold", "warm"):
+        if mode in ("cold", "warm", "edited"):
             plugin_opts = [f"--dbc-cache-dir={cache}"]
         elif mode == "nocache":
             plugin_opts = ["--dbc-no-cache"]
@@ -254,9 +262,14 @@ class Bench:
             shutil.rmtree(cache, ignore_errors=True)
             shutil.rmtree(case.cwd / ".dbc_cache", ignore_errors=True)  # the plugin's default place
 
+        edited = case.cwd / case.edited_module if case.edited_module else None
+        original = edited.read_bytes() if edited else b""
+
         def one(arm: str, cmd: list[str], index: int) -> Run:
             if arm == "with" and mode in ("cold", "-"):
                 clear_cache()
+            if arm == "with" and edited is not None:
+                edited.write_bytes(original + f"# edited before run {index}\n".encode())
             output = out_dir / f"{arm}-{index}.txt"
             busy_before = machine_busy_seconds()
             wall, cpu, rss, status = run_once(cmd, case.cwd, output, self.args.timeout)
@@ -285,17 +298,21 @@ class Bench:
         # Warm-up (unmeasured): fills the OS page cache, and the plugin cache for "warm".
         clear_cache()
         run_once(
-            with_cmd if mode == "warm" else without_cmd,
+            with_cmd if mode in ("warm", "edited") else without_cmd,
             case.cwd,
             out_dir / "warmup.txt",
             self.args.timeout,
         )
         with_runs, without_runs = [], []
-        for index in range(1, self.args.repeat + 1):
-            with_runs.append(one("with", with_cmd, index))
-            without_runs.append(one("without", without_cmd, index))
+        try:
+            for index in range(1, self.args.repeat + 1):
+                with_runs.append(one("with", with_cmd, index))
+                without_runs.append(one("without", without_cmd, index))
+        finally:
+            if edited is not None:
+                edited.write_bytes(original)
         written = None
-        if mode in ("cold", "warm"):
+        if mode in ("cold", "warm", "edited"):
             written = cache.is_dir() and any(cache.iterdir())
         return Row(case, mode, with_runs, without_runs, written)
 
@@ -332,8 +349,66 @@ def monorepo_case(
     return cache[packages]
 
 
+def edited_cases(manifest: monorepo.Manifest) -> list[Case]:
+    """The 100-package monorepo with its middle package's models.py edited before each
+    run, and a cold run of that module's dependants alone, to compare with."""
+    package = f"pkg{manifest.packages // 2:03d}"
+    module = f"{package}/models.py"
+    dotted = re.compile(rf"\b{package}\.models\b|from {package} import models\b")
+    dependants = [module] + sorted(
+        str(path.relative_to(manifest.root))
+        for path in manifest.root.rglob("*.py")
+        if dotted.search(path.read_text(encoding="utf-8"))
+    )
+    lines = sum((manifest.root / f).read_text(encoding="utf-8").count("\n") for f in dependants)
+    return [
+        Case(
+            f"monorepo {manifest.packages} pkgs, {module} edited",
+            f"edited-{manifest.packages}",
+            manifest.root,
+            ["."],
+            manifest.modules,
+            manifest.lines,
+            manifest,
+            modes=["warm", "edited"],
+            edited_module=module,
+        ),
+        Case(
+            f"its {len(dependants)} dependants alone",
+            f"dependants-{manifest.packages}",
+            manifest.root,
+            dependants,
+            len(dependants),
+            lines,
+            manifest,
+            dependants,
+            modes=["cold"],
+        ),
+    ]
+
+
+def edited_summary(rows: list[Row]) -> list[str]:
+    """The edited run's extra time over a warm run of the same tree, against a cold
+    run of the dependants alone."""
+    edited = [r for r in rows if r.mode == "edited"]
+    warm = [r for r in rows if r.mode == "warm" and r.case.edited_module]
+    dependants = [r for r in rows if r.case.slug.startswith("dependants-")]
+    if not edited or not warm or not dependants:
+        return []
+
+    def extra(row: Row) -> float:
+        return row.med("with", "wall") - row.med("without", "wall")
+
+    return [
+        f"one model module edited: {extra(edited[0]):+.2f} s over flake8 alone on the whole "
+        f"tree, {extra(edited[0]) - extra(warm[0]):+.2f} s over the warm run; a cold run of "
+        f"its {dependants[0].case.files} dependants alone: {extra(dependants[0]):+.2f} s over "
+        "flake8 alone on them"
+    ]
+
+
 def build_cases(args: argparse.Namespace, work: pathlib.Path) -> list[Case]:
-    wanted = {"all": ("real", "monorepo", "precommit")}.get(args.corpus, (args.corpus,))
+    wanted = {"all": ("real", "monorepo", "precommit", "edited")}.get(args.corpus, (args.corpus,))
     packages = (
         [10]
         if args.quick and not args.packages_given
@@ -365,6 +440,8 @@ def build_cases(args: argparse.Namespace, work: pathlib.Path) -> list[Case]:
                 files,
             )
         )
+    if "edited" in wanted:
+        cases += edited_cases(monorepo_case(work, 100, manifests))
     return cases
 
 
@@ -556,7 +633,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--corpus", choices=("real", "monorepo", "precommit", "all"), default="all")
+    parser.add_argument(
+        "--corpus", choices=("real", "monorepo", "precommit", "edited", "all"), default="all"
+    )
     parser.add_argument(
         "--packages",
         default=None,
@@ -639,7 +718,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     rows: list[Row] = []
     for case in cases:
-        for mode in modes:
+        for mode in case.modes or modes:
             if mode == "database" and case.manifest is None:
                 continue  # only the monorepo's models can be created as a database here
             rows.append(bench.measure(case, mode))
@@ -667,7 +746,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "RSS = peak of the largest single process (ru_maxrss)."
     )
     print(noise_note(rows))
-    for line in report + problems + notes:
+    for line in edited_summary(rows) + report + problems + notes:
         print(line)
     if not problems:
         print(
