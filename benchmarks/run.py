@@ -262,7 +262,7 @@ class Bench:
             shutil.rmtree(cache, ignore_errors=True)
             shutil.rmtree(case.cwd / ".dbc_cache", ignore_errors=True)  # the plugin's default place
 
-        edited = case.cwd / case.edited_module if case.edited_module else None
+        edited = case.cwd / case.edited_module if case.edited_module and mode == "edited" else None
         original = edited.read_bytes() if edited else b""
 
         def one(arm: str, cmd: list[str], index: int) -> Run:
