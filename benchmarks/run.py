@@ -440,7 +440,7 @@ def build_cases(args: argparse.Namespace, work: pathlib.Path) -> list[Case]:
                 files,
             )
         )
-    if "edited" in wanted:
+    if "edited" in wanted and not (args.quick and args.corpus == "all"):
         cases += edited_cases(monorepo_case(work, 100, manifests))
     return cases
 
