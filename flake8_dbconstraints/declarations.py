@@ -16,7 +16,7 @@ from flake8_dbconstraints.names import ClassRef, External, NameResolver, Value, 
 from flake8_dbconstraints.names import unquote as _unquote
 from flake8_dbconstraints.names import is_sqlalchemy as _is_sa
 from flake8_dbconstraints.nullability import UNKNOWN_VALUE, NullabilityFacts
-from flake8_dbconstraints.scopes import Scope
+from flake8_dbconstraints.scopes import Scope, own_nodes
 from flake8_dbconstraints.scopes import target_text as dotted_text
 
 MAPPED_ANNOTATIONS = frozenset({"Mapped"})
@@ -222,7 +222,7 @@ class DeclarationReader:
             "sqlalchemy.orm.declared_attr",
             "sqlalchemy.ext.declarative.declared_attr",
         ):
-            returns = [node for node in _own_nodes(function) if isinstance(node, ast.Return) and node.value]
+            returns = [node for node in own_nodes(function) if isinstance(node, ast.Return) and node.value]
             if len(returns) == 1:
                 declaration = self._read_value(function.name, returns[0].value, function.returns,
                                                returns[0], context)
@@ -422,16 +422,6 @@ class _Context:
     path: str
     primary_key_names: frozenset
     sqlmodel: bool
-
-
-def _own_nodes(function: ast.AST) -> Iterator[ast.AST]:
-    """Nodes of a function body, not entering nested functions and classes."""
-    stack = list(function.body)
-    while stack:
-        node = stack.pop()
-        yield node
-        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
-            stack.extend(ast.iter_child_nodes(node))
 
 
 def _source(node: Optional[ast.expr]) -> str:

@@ -25,7 +25,7 @@ from typing import Any, Optional
 
 from flake8_dbconstraints.names import FunctionRef
 from flake8_dbconstraints.registry import ModelInfo
-from flake8_dbconstraints.scopes import Binding, Scope, target_text
+from flake8_dbconstraints.scopes import Binding, Scope, own_nodes, target_text
 
 MAX_DEPTH = 12
 
@@ -141,7 +141,9 @@ class ReceiverResolver:
         query's. A returned name may have been changed in between: it does not count."""
         if ref.node not in ref.module.tree.body:
             return False  # a nested function: names of its enclosing scope are unknown here
-        values = [value for value in _own_return_values(ref.node) if not _is_none(value)]
+        values = [
+            node.value for node in own_nodes(ref.node) if isinstance(node, ast.Return) and not _is_none(node.value)
+        ]
         scope = Scope(ref.node, ref.module.scope)
         for value in values:
             if isinstance(value.value if isinstance(value, ast.Await) else value, ast.Name):
@@ -410,20 +412,6 @@ def _agree(results: list) -> Optional[Receiver]:
             return None
     state = "loaded" if all(result.state == "loaded" for result in results) else "row"
     return Receiver(first.model, state, first.many, first.values)
-
-
-def _own_return_values(function: ast.AST) -> list:
-    """The values of a function's own ``return`` statements (a bare ``return`` gives
-    None), not those of functions, lambdas or classes nested in it."""
-    values = []
-    stack = list(function.body)
-    while stack:
-        node = stack.pop()
-        if isinstance(node, ast.Return):
-            values.append(node.value)
-        elif not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
-            stack.extend(ast.iter_child_nodes(node))
-    return values
 
 
 def _is_none(value: Optional[ast.expr]) -> bool:

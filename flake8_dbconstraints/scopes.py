@@ -81,6 +81,16 @@ class Scope:
         return None
 
 
+def own_nodes(function: ast.AST) -> Iterator[ast.AST]:
+    """Nodes of a function body, not entering nested functions, lambdas and classes."""
+    stack = list(function.body)
+    while stack:
+        node = stack.pop()
+        yield node
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            stack.extend(ast.iter_child_nodes(node))
+
+
 def target_text(node: ast.AST) -> Optional[str]:
     """``visit`` / ``self.patient`` for a receiver expression made of names and attributes."""
     parts = []
