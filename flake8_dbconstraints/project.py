@@ -74,6 +74,7 @@ def clear_caches() -> None:
     loader_for.cache_clear()
     cache_for.cache_clear()
     loader._load_file_cached.cache_clear()
+    loader.forget_loaded_modules()
     loader._package_root_of.cache_clear()
     loader.module_name_for_file.cache_clear()
     names._imported.clear()

@@ -27,6 +27,7 @@ from flake8_dbconstraints.declarations import (
     unwrap_mapped,
     unwrap_optional,
 )
+from flake8_dbconstraints.loader import forget_loaded_modules
 from flake8_dbconstraints.names import FLASK_MODEL, ClassRef, External, FunctionRef, NameResolver, Value
 from flake8_dbconstraints.names import is_sqlalchemy as _is_sa
 from flake8_dbconstraints.nullability import is_not_null
@@ -96,6 +97,7 @@ class ModelRegistry:
         """Drop what was learned about the checked file's own classes."""
         for memo in self._transient.values():
             memo.clear()
+        forget_loaded_modules()
 
     def _memo_for(self, name: str, cls: ClassRef) -> tuple[dict, tuple]:
         if cls.module.transient:
