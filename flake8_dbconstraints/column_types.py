@@ -321,10 +321,7 @@ class TypeClassifier:
             python_class = resolve_class(func)
             return result_values.instance_of(python_class) if python_class is not None else None
 
-        incoming = _facts_result(impl_facts)
-        dialect_definer = _first_defining(chain, "load_dialect_impl")
-        if dialect_definer is not None:
-            incoming = self._dialect_impl_result(dialect_definer, depth)
+        incoming = self._dialect_impl_result(chain, 0, impl_facts, depth)
         function = _method(definer.node, "process_result_value")
         return result_values.returned_value(function, incoming, evaluate_call, resolve_class)
 
@@ -334,13 +331,27 @@ class TypeClassifier:
         facts = self.classify_enum_class(cls)
         return _facts_result(facts) if facts is not UNKNOWN else result_values.Result(never_none=True)
 
-    def _dialect_impl_result(self, definer: ClassRef, depth: int) -> result_values.Result:
-        """The values ``load_dialect_impl``'s types read, whichever dialect it picks."""
+    def _dialect_impl_result(self, chain: list, start: int, impl_facts: TypeFacts,
+                             depth: int) -> result_values.Result:
+        """The values ``load_dialect_impl``'s types read, whichever dialect it picks, as
+        defined by ``chain[start:]``; TypeDecorator's own returns the ``impl``."""
+        definer = _first_defining(chain[start:], "load_dialect_impl")
+        if definer is None:
+            if start and not self._reaches_typedecorator_dialect_impl(chain[0]):
+                return result_values.UNKNOWN  # super() may land in a base we do not read
+            return _facts_result(impl_facts)
         function = _method(definer.node, "load_dialect_impl")
         returns = [node for node in ast.walk(function) if isinstance(node, ast.Return)]
         result = None
         for node in returns:
             value = node.value
+            if _calls_super(value, "load_dialect_impl"):
+                # ``return super().load_dialect_impl(dialect)``: what the next definer
+                # along the bases returns (airflow's UtcDateTime, for every dialect
+                # but MySQL).
+                facts = self._dialect_impl_result(chain, chain.index(definer) + 1, impl_facts, depth)
+                result = facts if result is None else result.join(facts)
+                continue
             if (
                 isinstance(value, ast.Call)
                 and isinstance(value.func, ast.Attribute)
@@ -353,6 +364,20 @@ class TypeClassifier:
             facts = _facts_result(self.classify_expr(value, definer.module.scope, depth + 1))
             result = facts if result is None else result.join(facts)
         return result or result_values.UNKNOWN
+
+    def _reaches_typedecorator_dialect_impl(self, cls: ClassRef) -> bool:
+        """Past the project's classes, is ``load_dialect_impl`` TypeDecorator's own,
+        which returns the ``impl``? Not when any other base could override it."""
+        from sqlalchemy import types
+
+        own = types.TypeDecorator.load_dialect_impl
+        for ref in self.resolver.iter_base_refs(cls):
+            if isinstance(ref, ClassRef):
+                continue
+            obj = import_sqlalchemy_object(ref.dotted) if isinstance(ref, External) else None
+            if not isinstance(obj, type) or getattr(obj, "load_dialect_impl", own) is not own:
+                return False
+        return True
 
     def is_mutable_class(self, ref: Any) -> bool:
         """Is this ``sqlalchemy.ext.mutable.Mutable`` or a subclass of it (any name)?"""
@@ -425,6 +450,18 @@ def _first_defining(chain: list, name: str) -> Optional[ClassRef]:
         if name in class_body_names(ref.node):
             return ref
     return None
+
+
+def _calls_super(value: Optional[ast.expr], method: str) -> bool:
+    """``super().method(...)`` (or ``super(C, self).method(...)``)."""
+    return (
+        isinstance(value, ast.Call)
+        and isinstance(value.func, ast.Attribute)
+        and value.func.attr == method
+        and isinstance(value.func.value, ast.Call)
+        and isinstance(value.func.value.func, ast.Name)
+        and value.func.value.func.id == "super"
+    )
 
 
 def _init_argument(chain: list, attr: str, args, keywords: dict) -> Optional[ast.expr]:

@@ -778,6 +778,10 @@ def test_project_types(project, type_expr, expected):
 
 
 RESULT_TYPES = '''
+    import vendor
+    from sqlalchemy.dialects import mysql
+
+
     class Colour(enum.Enum):
         RED = 0
 
@@ -1021,6 +1025,43 @@ RESULT_TYPES = '''
             return value
 
 
+    class UtcStamp(TypeDecorator):
+        impl = DateTime(timezone=True)
+
+        def load_dialect_impl(self, dialect):
+            if dialect.name == "mysql":
+                return mysql.TIMESTAMP(fsp=6)
+            return super().load_dialect_impl(dialect)
+
+        def process_result_value(self, value, dialect):
+            return value
+
+
+    class LocalStamp(UtcStamp):
+        def load_dialect_impl(self, dialect):
+            return super(LocalStamp, self).load_dialect_impl(dialect)
+
+
+    class OverText(TypeDecorator):
+        impl = String
+
+        def load_dialect_impl(self, dialect):
+            return super().load_dialect_impl(dialect)
+
+        def process_result_value(self, value, dialect):
+            return value
+
+
+    class VendorStamp(vendor.Stamped, TypeDecorator):
+        impl = DateTime
+
+        def load_dialect_impl(self, dialect):
+            return super().load_dialect_impl(dialect)
+
+        def process_result_value(self, value, dialect):
+            return value
+
+
     class ExplicitNone(TypeDecorator):
         impl = String
 
@@ -1081,6 +1122,10 @@ RESULT_TYPES = '''
     pytest.param("Dialects", TRUTHY, id="every-dialect-impl-reads-datetimes"),
     pytest.param("BareDialect", SILENT, id="a-bare-return-in-load-dialect-impl"),
     pytest.param("UnknownDialect", SILENT, id="load-dialect-impl-without-a-return"),
+    pytest.param("UtcStamp", TRUTHY, id="super-load-dialect-impl-is-the-impl"),
+    pytest.param("LocalStamp", TRUTHY, id="super-load-dialect-impl-through-a-project-base"),
+    pytest.param("OverText", NEVER_NONE, id="super-load-dialect-impl-of-a-string-impl"),
+    pytest.param("VendorStamp", SILENT, id="super-load-dialect-impl-may-reach-an-unread-base"),
     pytest.param("ExplicitNone", SILENT, id="an-explicit-none"),
     pytest.param("ShortCircuit", TRUTHY, id="and-stops-at-an-impossible-operand"),
     pytest.param("OverJSON", UNTRACKED, id="json-impl-may-give-none-and-keeps-in-place-facts"),
