@@ -17,7 +17,9 @@ import uuid
 from typing import Any, Optional
 
 from flake8_dbconstraints import result_values
-from flake8_dbconstraints.names import ClassRef, External, NameResolver, import_sqlalchemy_object, sqlalchemy_2_name
+from flake8_dbconstraints.names import (
+    ClassRef, External, FunctionRef, NameResolver, import_sqlalchemy_object, sqlalchemy_2_name,
+)
 from flake8_dbconstraints.result_values import ALWAYS_TRUTHY_PYTHON_TYPES
 from flake8_dbconstraints.scopes import Scope
 
@@ -144,7 +146,42 @@ class TypeClassifier:
             if configured is not None:
                 return configured
             return self.classify_project_type(ref, depth, scope, args, keywords)
+        if isinstance(ref, FunctionRef):
+            return self.classify_type_factory(ref, depth)
         return UNKNOWN
+
+    def classify_type_factory(self, ref: FunctionRef, depth: int) -> TypeFacts:
+        """``Column(StringID())`` where ``def StringID(**kw): return String(**kw)`` (airflow):
+        the type the function's single ``return`` builds. What the caller passes is not
+        followed: when the call forwards a parameter, only facts no argument can change
+        are kept (never None, in-place changes untracked); a project type is then unknown."""
+        function = ref.node
+        body = [node for node in function.body if not _is_docstring(node)]
+        if (
+            isinstance(function, ast.AsyncFunctionDef)
+            or function.decorator_list
+            or len(body) != 1
+            or not isinstance(body[0], ast.Return)
+            or not isinstance(body[0].value, ast.Call)
+        ):
+            return UNKNOWN
+        call = body[0].value
+        facts = self.classify_expr(call, Scope(function, ref.module.scope), depth + 1)
+        parameters = {arg.arg for arg in ast.walk(function.args) if isinstance(arg, ast.arg)}
+        arguments = [*call.args, *(keyword.value for keyword in call.keywords)]
+        forwards = any(
+            isinstance(node, ast.Name) and node.id in parameters
+            for argument in arguments
+            for node in ast.walk(argument)
+        )
+        if facts is UNKNOWN:
+            return UNKNOWN
+        label = f"{function.name} ({facts.label})"
+        if not forwards:
+            return dataclasses.replace(facts, label=label)
+        if isinstance(self.resolver.resolve_expr(call.func, ref.module.scope), ClassRef):
+            return UNKNOWN
+        return TypeFacts(label, may_read_none=facts.may_read_none, mutable=facts.mutable, container=facts.container)
 
     def _configured(self, dotted: str) -> Optional[TypeFacts]:
         label = dotted.rsplit(".", 1)[-1]
@@ -450,6 +487,10 @@ def _first_defining(chain: list, name: str) -> Optional[ClassRef]:
         if name in class_body_names(ref.node):
             return ref
     return None
+
+
+def _is_docstring(node: ast.stmt) -> bool:
+    return isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
 
 
 def _calls_super(value: Optional[ast.expr], method: str) -> bool:

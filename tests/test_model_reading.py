@@ -542,7 +542,7 @@ def test_subclass_method_shadows_an_inherited_column(project):
     pytest.param("NullType", SILENT, id="null-type-is-unknown"),
     pytest.param("postgresql.INET", SILENT, id="python-type-object-is-unknown"),
     pytest.param('postgresql.DOMAIN("positive_int", Integer)', SILENT, id="type-that-fails-to-build-is-unknown"),
-    pytest.param("make_type()", SILENT, id="type-from-a-project-function-is-unknown"),
+    pytest.param("make_type()", TRUTHY, id="type-from-a-project-function-is-read"),
     pytest.param("undefined_type", SILENT, id="unresolvable-type-is-unknown"),
     pytest.param("DateTime().with_variant(String, 'sqlite')", SILENT, id="variant-is-unknown"),
 ])
@@ -1134,6 +1134,100 @@ def test_process_result_value_is_read(project, type_expr, expected):
     # SEMANTICS 2 calls these unknown; for a NOT NULL column the method only sees non-NULL
     # values, and simple bodies say what they return (flake8_dbconstraints/result_values.py).
     models = doc(f"col = Column({type_expr}, nullable=False)", prelude=RESULT_TYPES)
+    assert probe(project, models) == expected
+
+
+FACTORY_TYPES = '''
+    class Colour(enum.Enum):
+        RED = 1
+
+
+    class Flagged(TypeDecorator):
+        impl = DateTime
+
+        def __init__(self, flag=None):
+            self.flag = flag
+            super().__init__()
+
+
+    def Ident(*, length=64, **kwargs):
+        """A key column's type: airflow's StringID."""
+        return String(length=length, **kwargs)
+
+
+    def Stamp():
+        return DateTime(timezone=True)
+
+
+    def Zoned(tz):
+        return DateTime(timezone=tz)
+
+
+    def Coloured():
+        return Enum(Colour)
+
+
+    def Chosen(kind):
+        return Enum(kind)
+
+
+    def Document(**kwargs):
+        return JSON(**kwargs)
+
+
+    def Configured(flag):
+        return Flagged(flag)
+
+
+    def Fixed():
+        return Flagged(True)
+
+
+    def Either(short):
+        if short:
+            return String(10)
+        return JSON()
+
+
+    def Bare():
+        return DateTime
+
+
+    def cached(function):
+        return function
+
+
+    @cached
+    def Decorated():
+        return DateTime()
+
+
+    async def Waited():
+        return DateTime()
+
+
+    def Helper():
+        return make_type()
+'''
+
+
+@pytest.mark.parametrize("type_expr, expected", [
+    pytest.param("Ident()", NEVER_NONE, id="a-string-with-forwarded-arguments"),
+    pytest.param("Stamp()", TRUTHY, id="a-datetime-with-constant-arguments"),
+    pytest.param("Zoned(True)", NEVER_NONE, id="forwarded-arguments-drop-truthiness"),
+    pytest.param("Coloured()", TRUTHY, id="an-enum-of-a-module-class"),
+    pytest.param("Chosen(Colour)", SILENT, id="an-enum-of-a-parameter-is-unknown"),
+    pytest.param("Document()", UNTRACKED, id="json-with-forwarded-arguments-stays-untracked"),
+    pytest.param("Configured(True)", SILENT, id="a-project-type-with-forwarded-arguments"),
+    pytest.param("Fixed()", TRUTHY, id="a-project-type-with-constant-arguments"),
+    pytest.param("Either(True)", SILENT, id="more-than-one-statement"),
+    pytest.param("Bare()", SILENT, id="a-class-returned-not-called"),
+    pytest.param("Decorated()", SILENT, id="a-decorated-function"),
+    pytest.param("Waited()", SILENT, id="an-async-function"),
+    pytest.param("Helper()", SILENT, id="an-unknown-call-returned"),
+])
+def test_type_built_by_a_project_function(project, type_expr, expected):
+    models = doc(f"col = Column({type_expr}, nullable=False)", prelude=FACTORY_TYPES)
     assert probe(project, models) == expected
 
 
