@@ -12,13 +12,18 @@ from typing import Optional
 
 from flake8_dbconstraints.declarations import unwrap_optional
 from flake8_dbconstraints.loader import ModuleInfo, module_name_for_file
-from flake8_dbconstraints.names import ClassRef, External, is_sqlalchemy
+from flake8_dbconstraints.names import ClassRef, External, is_sqlalchemy, unquote
 from flake8_dbconstraints.registry import ModelInfo, ModelRegistry
 from flake8_dbconstraints.scopes import Scope, may_bind_in_expressions
 
 SELECT_FUNCTIONS = ("sqlalchemy.select", "sqlalchemy.future.select", "sqlalchemy.sql.expression.select")
 SQLMODEL_SELECT = frozenset({"sqlmodel.select", "sqlmodel.sql.expression.select"})
 STDIN_NAMES = frozenset({"stdin", "-", ""})
+# Annotations of collections whose every element has the one type they name.
+COLLECTIONS = frozenset({
+    "list", "List", "Sequence", "MutableSequence", "Collection", "Iterable", "set", "Set",
+    "AbstractSet", "MutableSet", "frozenset", "FrozenSet", "tuple", "Tuple",
+})
 
 
 class FileModels:
@@ -58,6 +63,25 @@ class FileModels:
             return None
         return self.model_from_class_expr(base, scope)
 
+    def element_model_from_annotation(self, annotation: Optional[ast.expr], scope: Scope) -> Optional[ModelInfo]:
+        """``list[Visit]``, ``Sequence["Visit"]``, ``tuple[Visit, ...]``: the model of
+        each element. A tuple of several types, a mapping or a class of the project's
+        own named like a collection is not such an annotation."""
+        base, _optional, _explicit = unwrap_optional(annotation)
+        if not isinstance(base, ast.Subscript):
+            return None
+        container = base.value
+        name = container.attr if isinstance(container, ast.Attribute) else getattr(container, "id", None)
+        if name not in COLLECTIONS or isinstance(self.resolver.resolve_expr(container, scope), ClassRef):
+            return None
+        element = unquote(base.slice)
+        if isinstance(element, ast.Tuple):
+            rest = element.elts[1:]
+            if name not in ("tuple", "Tuple") or len(rest) != 1 or not _is_ellipsis(rest[0]):
+                return None
+            element = element.elts[0]
+        return self.model_from_annotation(element, scope)
+
     def relationship_target(self, model: ModelInfo, key: str) -> Optional[ModelInfo]:
         if key in model.columns:
             return None
@@ -68,3 +92,7 @@ class FileModels:
         if not isinstance(ref, External):
             return False
         return ref.dotted in SQLMODEL_SELECT or is_sqlalchemy(ref.dotted, *SELECT_FUNCTIONS)
+
+
+def _is_ellipsis(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and node.value is Ellipsis

@@ -23,7 +23,7 @@ import ast
 import dataclasses
 from typing import Any, Optional
 
-from flake8_dbconstraints.names import FunctionRef
+from flake8_dbconstraints.names import ClassRef, FunctionRef
 from flake8_dbconstraints.registry import ModelInfo
 from flake8_dbconstraints.scopes import Binding, Scope, own_nodes, target_text
 
@@ -127,13 +127,36 @@ class ReceiverResolver:
     def _helper_result(self, call: ast.Call, scope: Scope) -> Optional[Receiver]:
         """A project function annotated ``-> Model`` (or ``Optional[Model]``), trusted as
         an annotated variable is, unless its body builds that model itself."""
-        ref = self.file_models.resolver.resolve_expr(call.func, scope)
+        ref = self.file_models.resolver.resolve_expr(call.func, scope) or self._class_method(call.func, scope)
         if not isinstance(ref, FunctionRef) or ref.node.returns is None:
             return None
         model = self.file_models.model_from_annotation(ref.node.returns, ref.module.scope)
-        if model is None or _may_return_new_object(ref.node, model.name):
+        if model is None:
+            # ``-> list[Visit]``: rows when iterated (airflow's ``DagRun.get_latest_runs()``)
+            elements = self.file_models.element_model_from_annotation(ref.node.returns, ref.module.scope)
+            if elements is None or _may_return_new_object(ref.node, elements.name):
+                return None
+            return Receiver(elements, "row", many=True)
+        if _may_return_new_object(ref.node, model.name):
             return None
         return Receiver(model, "loaded" if self._returns_queried_rows(ref, model) else "row")
+
+    def _class_method(self, func: ast.expr, scope: Scope) -> Optional[FunctionRef]:
+        """``Visit.latest()``: a ``@classmethod`` or ``@staticmethod`` in the body of a
+        project class (not one it inherits)."""
+        if not isinstance(func, ast.Attribute):
+            return None
+        owner = self.file_models.resolver.resolve_expr(func.value, scope)
+        if not isinstance(owner, ClassRef):
+            return None
+        for statement in owner.node.body:
+            if (
+                isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef))
+                and statement.name == func.attr
+                and any(_last_name(d) in ("classmethod", "staticmethod") for d in statement.decorator_list)
+            ):
+                return FunctionRef(owner.module, statement)
+        return None
 
     def _returns_queried_rows(self, ref: FunctionRef, model: ModelInfo) -> bool:
         """Does every ``return`` of a module-level helper hand back a row of ``model``
@@ -187,8 +210,15 @@ class ReceiverResolver:
                 return from_value
             if self._is_constructor(value, scope):
                 return None  # ``visit: Visit = Visit()`` is transient
-        model = self.file_models.model_from_annotation(binding.annotation, scope)
-        return Receiver(model, "row") if model is not None else None
+        return self._annotation(binding.annotation, scope)
+
+    def _annotation(self, annotation: ast.expr, scope: Scope) -> Optional[Receiver]:
+        """``visit: Visit`` is a row; ``visits: list[Visit]`` rows when iterated."""
+        model = self.file_models.model_from_annotation(annotation, scope)
+        if model is not None:
+            return Receiver(model, "row")
+        elements = self.file_models.element_model_from_annotation(annotation, scope)
+        return Receiver(elements, "row", many=True) if elements is not None else None
 
     def _is_constructor(self, value: ast.expr, scope: Scope) -> bool:
         return isinstance(value, ast.Call) and self.file_models.model_from_class_expr(value.func, scope) is not None
@@ -204,8 +234,7 @@ class ReceiverResolver:
             return self._self(scope.class_node, function)
         if binding.annotation is None or self._is_listener(function):
             return None
-        model = self.file_models.model_from_annotation(binding.annotation, scope)
-        return Receiver(model, "row") if model is not None else None
+        return self._annotation(binding.annotation, scope)
 
     def _self(self, class_node: ast.ClassDef, function: ast.AST) -> Optional[Receiver]:
         """``self`` of an ordinary method or property getter of a model, unless a method
@@ -229,6 +258,8 @@ class ReceiverResolver:
         collection = self._query(iterable, scope, depth + 1, iterate=True)
         if collection is None and isinstance(iterable, ast.Name):
             collection = self._name(iterable.id, scope, depth + 1)  # a list of rows, say
+        elif collection is None and isinstance(iterable, ast.Call):
+            collection = self._helper_result(iterable, scope)
         if collection is not None and collection.many:
             return dataclasses.replace(collection, many=False)
         return None
@@ -420,11 +451,16 @@ def _is_none(value: Optional[ast.expr]) -> bool:
 
 def _may_return_new_object(function: ast.AST, class_name: str) -> bool:
     """Does the body call something named like the model (``Visit(...)``,
-    ``models.Visit(...)``), or yield? A new object is not a stored row."""
+    ``models.Visit(...)``, a classmethod's ``cls(...)``), or yield? A new object is
+    not a stored row."""
+    names = {class_name}
+    arguments = function.args.posonlyargs + function.args.args
+    if arguments and any(_last_name(d) == "classmethod" for d in function.decorator_list):
+        names.add(arguments[0].arg)
     for node in ast.walk(function):
         if isinstance(node, (ast.Yield, ast.YieldFrom)):
             return True
-        if isinstance(node, ast.Call) and _last_name(node.func) == class_name:
+        if isinstance(node, ast.Call) and _last_name(node.func) in names:
             return True
     return False
 
