@@ -30,15 +30,16 @@ import warnings
 import zipfile
 from typing import Iterable, Iterator, Sequence
 
-# Pinned versions, all seen to download as wheels (the first nine on 2026-11-25, the
-# last five added on 2026-12-01). Ordered by lines of Python (21k .. 397k), smallest
-# first, so that --max-projects N takes the cheapest N.
+# Pinned versions, all seen to download as wheels (the first nine on 2026-11-25, five
+# more on 2026-12-01, apache-airflow and zenml on 2026-12-02). Ordered by lines of
+# Python (21k .. 397k), smallest first, so that --max-projects N takes the cheapest N.
 PINNED: tuple[tuple[str, str], ...] = (
     ("Flask-AppBuilder", "5.3.0"),
     ("bodhi-server", "26.4.0"),
     ("jupyterhub", "6.1.1"),
     ("flexget", "3.22.8"),
     ("open-webui", "0.12.4"),
+    ("apache-airflow", "2.10.5"),
     ("ethyca-fides", "2.78.2"),
     ("ckan", "2.12.0"),
     ("indico", "3.2.9"),
@@ -47,6 +48,7 @@ PINNED: tuple[tuple[str, str], ...] = (
     ("apache-superset", "6.1.0"),
     ("prefect", "3.9.1"),
     ("pgadmin4", "9.18"),
+    ("zenml", "0.80.0"),
     ("mlflow", "3.18.0"),
 )
 
