@@ -210,6 +210,8 @@ class ReceiverResolver:
                 return from_value
             if self._is_constructor(value, scope):
                 return None  # ``visit: Visit = Visit()`` is transient
+            if isinstance(value, DISPLAYS):
+                return None  # ``visits: list[Visit] = []``: filled here, maybe with new objects
         return self._annotation(binding.annotation, scope)
 
     def _annotation(self, annotation: ast.expr, scope: Scope) -> Optional[Receiver]:
@@ -260,6 +262,8 @@ class ReceiverResolver:
             collection = self._name(iterable.id, scope, depth + 1)  # a list of rows, say
         elif collection is None and isinstance(iterable, ast.Call):
             collection = self._helper_result(iterable, scope)
+        if collection is not None and isinstance(iterable, ast.Name) and _may_grow(iterable.id, scope):
+            return None  # ``rows.append(Visit())``: a new object may be among them
         if collection is not None and collection.many:
             return dataclasses.replace(collection, many=False)
         return None
@@ -447,6 +451,33 @@ def _agree(results: list) -> Optional[Receiver]:
 
 def _is_none(value: Optional[ast.expr]) -> bool:
     return value is None or (isinstance(value, ast.Constant) and value.value is None)
+
+
+# Values built here: a collection annotated with a model is then filled in this function.
+DISPLAYS = (ast.List, ast.Set, ast.Tuple, ast.Dict, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+GROWING_METHODS = frozenset({"append", "extend", "insert", "add", "update", "setdefault"})
+
+
+def _may_grow(name: str, scope: Scope) -> bool:
+    """Does the function that binds ``name`` add to it (``rows.append(...)``,
+    ``rows[0] = ...``)? A collection bound outside a function is not followed."""
+    owner, _bindings = scope.lookup(name)
+    if owner is None or not isinstance(owner.function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return True  # a lambda's parameter, a module's name: not followed
+    for node in own_nodes(owner.function):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            target, attr = node.func.value, node.func.attr
+        elif isinstance(node, (ast.Assign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            subscripts = [t for t in targets if isinstance(t, ast.Subscript)]
+            if not subscripts:
+                continue
+            target, attr = subscripts[0].value, "__setitem__"
+        else:
+            continue
+        if isinstance(target, ast.Name) and target.id == name and attr in GROWING_METHODS | {"__setitem__"}:
+            return True
+    return False
 
 
 def _may_return_new_object(function: ast.AST, class_name: str) -> bool:
