@@ -121,8 +121,27 @@ def test_changed_checked_file_is_rechecked(project):
     clear_caches()
     assert check(project) == ["DBC100", "DBC101"]
     clear_caches()
-    assert len(packs(project)) == 1  # the pack read was merged into the new one
-    assert [len(found) for found in entries(project).values()] == [1]  # one entry per checked file
+    assert len(packs(project)) == 2  # the new entry in a pack of its own; the old one stays
+    assert [len(found) for found in entries(project).values()] == [2]
+    assert check(project) == ["DBC100", "DBC101"]  # the newest entry wins
+
+
+def test_packs_are_merged_once_enough_have_piled_up(project, monkeypatch):
+    services = os.path.join(project, "app", "services.py")
+    for run in range(cache_module.COMPACT_AT + 1):
+        with open(services, "a") as handle:
+            handle.write(f"# run {run}\n")  # a changed file: one more entry each run
+        assert check(project) == ["DBC100", "DBC101", "DBC200"]
+        clear_caches()
+    # The run that read COMPACT_AT packs wrote them all into one and removed them.
+    assert len(packs(project)) == 1
+    assert [len(found) for found in entries(project).values()] == [1]
+
+
+@pytest.fixture
+def compacting(monkeypatch):
+    """Every process that writes merges the packs it read (what COMPACT_AT packs do)."""
+    monkeypatch.setattr(cache_module, "COMPACT_AT", 1)
 
 
 @pytest.mark.parametrize("change", ["version", "sqlalchemy", "settings"])
@@ -226,7 +245,7 @@ def test_pack_removed_between_listing_and_reading_is_skipped(project, monkeypatc
     assert check(project) == ["DBC100", "DBC101", "DBC200"]
 
 
-def test_pack_merged_by_another_process_meanwhile_is_not_an_error(project):
+def test_pack_merged_by_another_process_meanwhile_is_not_an_error(project, compacting):
     check(project)
     clear_caches()
     check(project, "app/models.py")  # reads the pack, computes one more entry
@@ -256,7 +275,7 @@ def test_missing_pack_folder_is_made_again_beside_the_existing_tags(project):
     assert read(os.path.join(project, ".dbc_cache", "CACHEDIR.TAG")).startswith("Signature:")
 
 
-def test_pack_of_another_process_written_meanwhile_is_left_alone(project):
+def test_pack_of_another_process_written_meanwhile_is_left_alone(project, compacting):
     check(project)
     clear_caches()
     check(project, "app/models.py")  # this process reads the existing pack first
@@ -269,7 +288,7 @@ def test_pack_of_another_process_written_meanwhile_is_left_alone(project):
     assert sorted(entries(project)) == [os.path.join("app", "models.py"), os.path.join("app", "services.py")]
 
 
-def test_entries_of_deleted_files_are_dropped(project):
+def test_entries_of_deleted_files_are_dropped(project, compacting):
     write_project(project, {"app/other.py": read(os.path.join(project, "app/services.py"))})
     check(project)
     check(project, "app/other.py")
