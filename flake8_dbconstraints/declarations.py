@@ -359,8 +359,18 @@ class DeclarationReader:
                 style, defaults = self._column_style(target)
                 if style == "column":
                     inner_keywords = {kw.arg: kw.value for kw in sa_column.keywords if kw.arg}
-                    return self._read_column_call(key, sa_column, inner_keywords, style, defaults,
-                                                  statement, None, False, None, context)
+                    column = self._read_column_call(key, sa_column, inner_keywords, style, defaults,
+                                                    statement, None, False, None, context)
+                    if parsed_annotation is not None:
+                        # The Column alone decides nullability; the annotation is what type
+                        # checkers read, which DBC300 compares with it.
+                        _base, optional, _ = unwrap_optional(parsed_annotation)
+                        column = dataclasses.replace(
+                            column,
+                            nullability=dataclasses.replace(column.nullability, annotation_optional=optional),
+                            written_annotation=statement.annotation,
+                        )
+                    return column
             return OtherDeclaration(key)
         base, optional, _ = unwrap_optional(parsed_annotation)
         facts = NullabilityFacts(

@@ -422,6 +422,8 @@ def sqlmodel_doc(body: str, prelude: str = "", id_column: bool = True) -> str:
                  id="sa-column-follows-column-rules"),
     pytest.param(sqlmodel_doc("col: Optional[datetime.datetime] = Field(sa_column=Column(DateTime, "
                               "nullable=False))"), TRUTHY, id="sa-column-nullable-false"),
+    pytest.param(sqlmodel_doc("col = Field(sa_column=Column(DateTime, nullable=False))"), TRUTHY,
+                 id="sa-column-without-an-annotation"),
     pytest.param(sqlmodel_doc("col: datetime.datetime = Field(sa_column=make_column())",
                               prelude="from app.columns import make_column"), SILENT,
                  id="sa-column-from-a-helper-is-unknown"),

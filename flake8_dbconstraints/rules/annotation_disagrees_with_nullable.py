@@ -5,7 +5,7 @@ What it does: finds model columns whose annotation and ``nullable=`` disagree:
 NULLs that type checkers believe impossible) and
 ``ended_at: Mapped[Optional[datetime]] = mapped_column(nullable=False)`` (type checkers
 demand None checks that this plugin then reports as dead). Also SQLModel fields with
-``Field(nullable=...)``.
+``Field(nullable=...)`` or ``Field(sa_column=Column(..., nullable=...))``.
 
 Why it matters: mypy and pyright read only the annotation; SQLAlchemy lets the
 explicit ``nullable=`` win (SEMANTICS 1). Code written against the annotation crashes
@@ -43,7 +43,8 @@ def check(node: ast.ClassDef, scope, checker) -> Iterator[Finding]:
             continue
         facts = declaration.nullability
         optional = facts.annotation_optional
-        if facts.style not in ("mapped", "sqlmodel") or optional is None or facts.nullable not in (True, False):
+        # "column": a SQLModel field's sa_column=Column(...), whose annotation is read too.
+        if optional is None or facts.nullable not in (True, False):
             continue
         if facts.nullable is optional:
             continue
@@ -62,10 +63,16 @@ def check(node: ast.ClassDef, scope, checker) -> Iterator[Finding]:
 
 
 def _declares_nullable(node: ast.ClassDef) -> bool:
-    """Cheap pre-check: does any annotated column of the body pass ``nullable=``?"""
+    """Cheap pre-check: does any annotated column of the body pass ``nullable=``, to
+    its call or to the ``Column`` of a SQLModel ``sa_column=``?"""
     return any(
         isinstance(statement, ast.AnnAssign)
         and isinstance(statement.value, ast.Call)
-        and any(keyword.arg == "nullable" for keyword in statement.value.keywords)
+        and any(
+            keyword.arg == "nullable"
+            or (keyword.arg == "sa_column" and isinstance(keyword.value, ast.Call)
+                and any(inner.arg == "nullable" for inner in keyword.value.keywords))
+            for keyword in statement.value.keywords
+        )
         for statement in node.body
     )
