@@ -5,7 +5,8 @@ What it does: finds model columns whose annotation and ``nullable=`` disagree:
 NULLs that type checkers believe impossible) and
 ``ended_at: Mapped[Optional[datetime]] = mapped_column(nullable=False)`` (type checkers
 demand None checks that this plugin then reports as dead). Also SQLModel fields with
-``Field(nullable=...)`` or ``Field(sa_column=Column(..., nullable=...))``.
+``Field(nullable=...)``, and SQLModel fields annotated without ``None`` whose
+``Field(sa_column=Column(..., nullable=True))`` stores NULLs.
 
 Why it matters: mypy and pyright read only the annotation; SQLAlchemy lets the
 explicit ``nullable=`` win (SEMANTICS 1). Code written against the annotation crashes
@@ -43,8 +44,13 @@ def check(node: ast.ClassDef, scope, checker) -> Iterator[Finding]:
             continue
         facts = declaration.nullability
         optional = facts.annotation_optional
-        # "column": a SQLModel field's sa_column=Column(...), whose annotation is read too.
         if optional is None or facts.nullable not in (True, False):
+            continue
+        if facts.style == "column" and facts.nullable is False:
+            # A SQLModel field's sa_column=Column(..., nullable=False): the annotation is
+            # the Python object's type, and ``x: datetime | None = Field(default=None,
+            # sa_column=Column(..., server_default=now(), nullable=False))`` is honest for
+            # a new object, which reads None until its INSERT (25 such fields in langflow).
             continue
         if facts.nullable is optional:
             continue
