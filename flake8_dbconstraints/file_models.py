@@ -14,7 +14,7 @@ from flake8_dbconstraints.declarations import unwrap_optional
 from flake8_dbconstraints.loader import ModuleInfo, module_name_for_file
 from flake8_dbconstraints.names import ClassRef, External, is_sqlalchemy, unquote
 from flake8_dbconstraints.registry import ModelInfo, ModelRegistry
-from flake8_dbconstraints.scopes import Scope, may_bind_in_expressions
+from flake8_dbconstraints.scopes import Scope, last_name, may_bind_in_expressions
 
 SELECT_FUNCTIONS = ("sqlalchemy.select", "sqlalchemy.future.select", "sqlalchemy.sql.expression.select")
 SQLMODEL_SELECT = frozenset({"sqlmodel.select", "sqlmodel.sql.expression.select"})
@@ -71,7 +71,7 @@ class FileModels:
         if not isinstance(base, ast.Subscript):
             return None
         container = base.value
-        name = container.attr if isinstance(container, ast.Attribute) else getattr(container, "id", None)
+        name = last_name(container)
         if name not in COLLECTIONS or isinstance(self.resolver.resolve_expr(container, scope), ClassRef):
             return None
         element = unquote(base.slice)

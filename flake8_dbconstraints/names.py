@@ -25,7 +25,7 @@ import sys
 from typing import Any, Optional, Union
 
 from flake8_dbconstraints.loader import InstalledLoader, ModuleInfo, ProjectLoader
-from flake8_dbconstraints.scopes import Binding, Scope
+from flake8_dbconstraints.scopes import Binding, Scope, last_name
 
 MAX_DEPTH = 24
 
@@ -131,10 +131,8 @@ def _class_of_type_annotation(annotation: Optional[ast.expr]) -> Optional[ast.ex
     annotation = unquote(annotation)
     if not isinstance(annotation, ast.Subscript):
         return None
-    func = annotation.value
-    name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
     inner = unquote(annotation.slice)
-    return inner if name in TYPE_NAMES and isinstance(inner, (ast.Name, ast.Attribute)) else None
+    return inner if last_name(annotation.value) in TYPE_NAMES and isinstance(inner, (ast.Name, ast.Attribute)) else None
 
 
 _MISSING = object()

@@ -25,7 +25,7 @@ from typing import Any, Optional
 
 from flake8_dbconstraints.names import ClassRef, FunctionRef
 from flake8_dbconstraints.registry import ModelInfo
-from flake8_dbconstraints.scopes import Binding, Scope, own_nodes, target_text
+from flake8_dbconstraints.scopes import Binding, Scope, last_name, own_nodes, target_text
 
 MAX_DEPTH = 12
 
@@ -45,14 +45,6 @@ UNSAFE_SELF_METHODS = frozenset({"__init__", "__post_init__", "__repr__", "__str
                                  "__init_subclass__", "__setattr__", "__getattr__"})
 SAFE_DECORATORS = frozenset({"property", "cached_property"})
 LISTENER_DECORATORS = frozenset({"listens_for"})
-
-
-def _last_name(node: ast.expr) -> Optional[str]:
-    if isinstance(node, ast.Attribute):
-        return node.attr
-    if isinstance(node, ast.Name):
-        return node.id
-    return None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -87,7 +79,7 @@ class ReceiverResolver:
         function decorated ``@listens_for`` or handed to ``event.listen(...)``."""
         for decorator in getattr(function, "decorator_list", ()):
             call = decorator.func if isinstance(decorator, ast.Call) else decorator
-            if _last_name(call) in LISTENER_DECORATORS:
+            if last_name(call) in LISTENER_DECORATORS:
                 return True
         if self._listeners is None:
             self._listeners = set()
@@ -95,8 +87,8 @@ class ReceiverResolver:
             # when its text calls listen(...) (measured: 0.5 s of 3.7 s on a monorepo).
             tree = self.file_models.module.tree if self.file_models.calls_listen else ast.Module(body=[])
             for node in ast.walk(tree):
-                if isinstance(node, ast.Call) and _last_name(node.func) == "listen" and len(node.args) >= 3:
-                    self._listeners.add(_last_name(node.args[2]))
+                if isinstance(node, ast.Call) and last_name(node.func) == "listen" and len(node.args) >= 3:
+                    self._listeners.add(last_name(node.args[2]))
         return getattr(function, "name", None) in self._listeners
 
     # -- public --------------------------------------------------------------------
@@ -153,7 +145,7 @@ class ReceiverResolver:
             if (
                 isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef))
                 and statement.name == func.attr
-                and any(_last_name(d) in ("classmethod", "staticmethod") for d in statement.decorator_list)
+                and any(last_name(d) in ("classmethod", "staticmethod") for d in statement.decorator_list)
             ):
                 return FunctionRef(owner.module, statement)
         return None
@@ -426,7 +418,7 @@ def _one_entity(models: tuple) -> bool:
 def _is_outer_join(call: ast.Call) -> bool:
     """``.outerjoin(...)``, ``.join(..., isouter=True)``, or ``.select_from()`` of an
     outer ``join()`` / ``outerjoin()`` construct."""
-    method = _last_name(call.func)
+    method = last_name(call.func)
     if method in ("outerjoin", "outerjoin_from"):
         return True
     if method == "select_from":
@@ -486,12 +478,12 @@ def _may_return_new_object(function: ast.AST, class_name: str) -> bool:
     not a stored row."""
     names = {class_name}
     arguments = function.args.posonlyargs + function.args.args
-    if arguments and any(_last_name(d) == "classmethod" for d in function.decorator_list):
+    if arguments and any(last_name(d) == "classmethod" for d in function.decorator_list):
         names.add(arguments[0].arg)
     for node in ast.walk(function):
         if isinstance(node, (ast.Yield, ast.YieldFrom)):
             return True
-        if isinstance(node, ast.Call) and _last_name(node.func) in names:
+        if isinstance(node, ast.Call) and last_name(node.func) in names:
             return True
     return False
 

@@ -32,6 +32,7 @@ from flake8_dbconstraints.names import FLASK_MODEL, ClassRef, External, Function
 from flake8_dbconstraints.names import is_sqlalchemy as _is_sa
 from flake8_dbconstraints.nullability import is_not_null
 from flake8_dbconstraints.safety import guarded
+from flake8_dbconstraints.scopes import last_name
 
 SQLMODEL_BASES = frozenset({"sqlmodel.SQLModel", "sqlmodel.main.SQLModel"})
 # Flask-SQLAlchemy 3 names a table after its class: "VisitNote" -> "visit_note".
@@ -203,7 +204,7 @@ class ModelRegistry:
     def _maps_imperatively(self, func: ast.expr, module: Any) -> bool:
         if isinstance(func, ast.Attribute) and func.attr == "map_imperatively":
             return self._is_registry(self._registry_ref(func.value, module))
-        qualified = self.resolver.qualify(func, module.scope) if _last_name_is(func, "mapper") else None
+        qualified = self.resolver.qualify(func, module.scope) if last_name(func) == "mapper" else None
         return _is_sa(qualified, "sqlalchemy.orm.mapper")
 
     def _is_decorated(self, cls: ClassRef, name: str) -> bool:
@@ -511,10 +512,6 @@ def _string(node: Optional[ast.expr]) -> Optional[str]:
     return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
 
 
-def _last_name_is(node: ast.expr, name: str) -> bool:
-    return (isinstance(node, ast.Name) and node.id == name) or (isinstance(node, ast.Attribute) and node.attr == name)
-
-
 def _schema_of(args: Optional[ast.expr]) -> Optional[str]:
     """``{"schema": "x"}`` or a tuple whose last item is that dict."""
     if isinstance(args, ast.Tuple) and args.elts:
@@ -554,7 +551,7 @@ def _declares_table_or_columns(node: ast.ClassDef) -> bool:
             continue
         if TABLE_NAMES.intersection(names):
             return True
-        if isinstance(value, ast.Call) and any(_last_name_is(value.func, name) for name in COLUMN_FUNCTIONS):
+        if isinstance(value, ast.Call) and last_name(value.func) in COLUMN_FUNCTIONS:
             return True
         if unwrap_mapped(parse_annotation(annotation))[0]:
             return True

@@ -91,6 +91,15 @@ def own_nodes(function: ast.AST) -> Iterator[ast.AST]:
             stack.extend(ast.iter_child_nodes(node))
 
 
+def last_name(node: ast.AST) -> Optional[str]:
+    """``attr`` of ``a.b.attr``, ``name`` of a bare ``name``; None for anything else."""
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    if isinstance(node, ast.Name):
+        return node.id
+    return None
+
+
 def target_text(node: ast.AST) -> Optional[str]:
     """``visit`` / ``self.patient`` for a receiver expression made of names and attributes."""
     parts = []
@@ -202,9 +211,7 @@ class _BindingCollector:
             if isinstance(node, ast.NamedExpr) and isinstance(node.target, ast.Name):
                 self._add(node.target.id, Binding("assign", node.value, statement=node))
             elif isinstance(node, ast.Call):
-                func = node.func
-                name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
-                if name in OPAQUE_CALLS:
+                if last_name(node.func) in OPAQUE_CALLS:
                     self.scope.opaque_names.update(filter(None, map(target_text, node.args)))
             elif isinstance(node, ast.Lambda):
                 continue
