@@ -78,8 +78,7 @@ class ResultCache:
         self.salt = settings_salt(settings)
         self._entries: Optional[dict] = None  # absolute path -> entry, read on first use
         self._read_packs: list[str] = []  # merged into ours when we write
-        self._new = 0  # entries computed by this process, not written yet
-        self._computed: set[str] = set()  # their files
+        self._computed: set[str] = set()  # files whose entries this process computed, not written yet
         self._unreadable: list[str] = []  # packs to replace, never to trust
         self._pid = os.getpid()
 
@@ -100,7 +99,7 @@ class ResultCache:
             return self._entries
         # First use in this process (a forked worker starts afresh: what the parent
         # read is not what it will have to write).
-        self._entries, self._read_packs, self._new, self._pid = {}, [], 0, os.getpid()
+        self._entries, self._read_packs, self._pid = {}, [], os.getpid()
         self._computed, self._unreadable = set(), []
         stamped: dict[str, float] = {}
         for path in sorted(glob.glob(self._pack_pattern())):
@@ -158,25 +157,25 @@ class ResultCache:
                 dependencies.append([modname, module_path, stamp])
         except OSError:
             return  # a model module vanished meanwhile: nothing trustworthy to keep
-        self._computed.add(os.path.abspath(filename))
-        self._load_packs()[os.path.abspath(filename)] = {
+        path = os.path.abspath(filename)
+        # Read the packs first: a process's first use starts its bookkeeping afresh.
+        self._load_packs()[path] = {
             "at": time.time(),
             "source": self.source_digest(source),
             "deps": dependencies,
             "findings": [list(finding) for finding in findings],
         }
-        if not self._new:
+        if not self._computed:
             _PENDING.add(self)
             _register_exit_flush()
-        self._new += 1
+        self._computed.add(path)
 
     def flush(self) -> None:
         """Write this process's pack, if it computed anything (and, when compacting,
         remove the packs it merged); a read-only or full disk costs the cache, never
         the run."""
-        if not self._new or self._pid != os.getpid():
+        if not self._computed or self._pid != os.getpid():
             return
-        self._new = 0
         assert self._entries is not None
         compact = len(self._read_packs) >= COMPACT_AT
         computed, self._computed = self._computed, set()
