@@ -167,6 +167,8 @@ class TypeClassifier:
             return UNKNOWN
         call = body[0].value
         facts = self.classify_expr(call, Scope(function, ref.module.scope), depth + 1)
+        if facts is UNKNOWN:
+            return UNKNOWN
         parameters = {arg.arg for arg in ast.walk(function.args) if isinstance(arg, ast.arg)}
         arguments = [*call.args, *(keyword.value for keyword in call.keywords)]
         forwards = any(
@@ -174,8 +176,6 @@ class TypeClassifier:
             for argument in arguments
             for node in ast.walk(argument)
         )
-        if facts is UNKNOWN:
-            return UNKNOWN
         label = f"{function.name} ({facts.label})"
         if not forwards:
             return dataclasses.replace(facts, label=label)

@@ -457,17 +457,14 @@ def _may_grow(name: str, scope: Scope) -> bool:
     if owner is None or not isinstance(owner.function, (ast.FunctionDef, ast.AsyncFunctionDef)):
         return True  # a lambda's parameter, a module's name: not followed
     for node in own_nodes(owner.function):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-            target, attr = node.func.value, node.func.attr
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in GROWING_METHODS:
+            target = node.func.value
         elif isinstance(node, (ast.Assign, ast.AugAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            subscripts = [t for t in targets if isinstance(t, ast.Subscript)]
-            if not subscripts:
-                continue
-            target, attr = subscripts[0].value, "__setitem__"
+            target = next((t.value for t in targets if isinstance(t, ast.Subscript)), None)
         else:
             continue
-        if isinstance(target, ast.Name) and target.id == name and attr in GROWING_METHODS | {"__setitem__"}:
+        if isinstance(target, ast.Name) and target.id == name:
             return True
     return False
 
