@@ -116,6 +116,11 @@ def doc(body: str, prelude: str = "", id_column: bool = True) -> str:
     )
 
 
+def not_null_column(type_expr: str, prelude: str = "") -> str:
+    """A models module whose ``Doc.col`` is ``Column(<type_expr>, nullable=False)``."""
+    return doc(f"col = Column({type_expr}, nullable=False)", prelude=prelude)
+
+
 def module(source: str) -> str:
     """A models module: the shared imports followed by ``source``."""
     return HEADER + "\n\n" + textwrap.dedent(source)
@@ -549,7 +554,7 @@ def test_subclass_method_shadows_an_inherited_column(project):
     pytest.param("DateTime().with_variant(String, 'sqlite')", SILENT, id="variant-is-unknown"),
 ])
 def test_column_types(project, type_expr, expected):
-    models = doc(f"col = Column({type_expr}, nullable=False)", prelude='''
+    models = not_null_column(type_expr, prelude='''
         def make_type():
             return DateTime()
     ''')
@@ -775,7 +780,7 @@ PROJECT_TYPES = '''
     pytest.param("Vendored", SILENT, id="subclass-of-an-unreadable-type-is-unknown"),
 ])
 def test_project_types(project, type_expr, expected):
-    models = doc(f"col = Column({type_expr}, nullable=False)", prelude=PROJECT_TYPES)
+    models = not_null_column(type_expr, prelude=PROJECT_TYPES)
     assert probe(project, models) == expected
 
 
@@ -1135,7 +1140,7 @@ RESULT_TYPES = '''
 def test_process_result_value_is_read(project, type_expr, expected):
     # SEMANTICS 2 calls these unknown; for a NOT NULL column the method only sees non-NULL
     # values, and simple bodies say what they return (flake8_dbconstraints/result_values.py).
-    models = doc(f"col = Column({type_expr}, nullable=False)", prelude=RESULT_TYPES)
+    models = not_null_column(type_expr, prelude=RESULT_TYPES)
     assert probe(project, models) == expected
 
 
@@ -1229,7 +1234,7 @@ FACTORY_TYPES = '''
     pytest.param("Helper()", SILENT, id="an-unknown-call-returned"),
 ])
 def test_type_built_by_a_project_function(project, type_expr, expected):
-    models = doc(f"col = Column({type_expr}, nullable=False)", prelude=FACTORY_TYPES)
+    models = not_null_column(type_expr, prelude=FACTORY_TYPES)
     assert probe(project, models) == expected
 
 
@@ -1276,7 +1281,7 @@ def sqlalchemy_without_uuid(monkeypatch):
     pytest.param("sa.Double", NEVER_NONE, id="double"),
 ])
 def test_sqlalchemy_2_types_read_without_sqlalchemy_2(project, sqlalchemy_without_uuid, type_expr, expected):
-    assert probe(project, doc(f"col = Column({type_expr}, nullable=False)")) == expected
+    assert probe(project, not_null_column(type_expr)) == expected
 
 
 def test_python_type_raising_not_implemented_is_unknown(project, monkeypatch):
@@ -1334,7 +1339,7 @@ MUTABLES = '''
     pytest.param("MutableDict.as_mutable(JSONEncodedDict)", SILENT, id="mutable-over-a-non-json-type"),
 ])
 def test_mutable_wrappers(project, type_expr, expected):
-    models = doc(f"col = Column({type_expr}, nullable=False)", prelude=MUTABLES)
+    models = not_null_column(type_expr, prelude=MUTABLES)
     assert probe(project, models) == expected
 
 
