@@ -24,6 +24,8 @@ COLLECTIONS = frozenset({
     "list", "List", "Sequence", "MutableSequence", "Collection", "Iterable", "set", "Set",
     "AbstractSet", "MutableSet", "frozenset", "FrozenSet", "tuple", "Tuple",
 })
+# SQLAlchemy's results of one entity's objects, in the kinds of ``receivers._query_kind``.
+QUERY_ANNOTATIONS = (("sqlalchemy.engine.ScalarResult", "result"), ("sqlalchemy.orm.Query", "query"))
 
 
 class FileModels:
@@ -81,6 +83,21 @@ class FileModels:
                 return None
             element = element.elts[0]
         return self.model_from_annotation(element, scope)
+
+    def query_from_annotation(self, annotation: Optional[ast.expr], scope: Scope) -> Optional[tuple[str, ModelInfo]]:
+        """``ScalarResult["Trade"]``, ``Query[Visit]``: what a query of one model hands
+        back, as (kind, model). The container must be SQLAlchemy's own class."""
+        base, _optional, _explicit = unwrap_optional(annotation)
+        if not isinstance(base, ast.Subscript):
+            return None
+        container = self.resolver.resolve_expr(base.value, scope)
+        if not isinstance(container, External):
+            return None
+        for dotted, kind in QUERY_ANNOTATIONS:
+            if is_sqlalchemy(container.dotted, dotted):
+                model = self.model_from_annotation(unquote(base.slice), scope)
+                return (kind, model) if model is not None else None
+        return None
 
     def relationship_target(self, model: ModelInfo, key: str) -> Optional[ModelInfo]:
         if key in model.columns:

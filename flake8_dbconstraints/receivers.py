@@ -331,7 +331,7 @@ class ReceiverResolver:
         func = expr.func
         if not isinstance(func, ast.Attribute):
             models = self._select_of(expr, scope)
-            return ("select", models) if models is not None else None
+            return ("select", models) if models is not None else self._annotated_query(expr, scope)
         method = func.attr
         args = expr.args
         if method in SESSION_GET_METHODS and len(args) >= 2:
@@ -356,7 +356,7 @@ class ReceiverResolver:
                 return ("select", models)
         inner = self._query_kind(func.value, scope, depth + 1)
         if inner is None:
-            return None
+            return self._annotated_query(expr, scope)
         kind, models = inner
         several = not _one_entity(models)
         if kind in ("query", "select") and method in CHAIN_METHODS:
@@ -389,6 +389,16 @@ class ReceiverResolver:
             if method in ("unique", "all", "fetchall"):
                 return ("rows", models)
         return None
+
+    def _annotated_query(self, call: ast.Call, scope: Scope) -> Optional[tuple[str, tuple]]:
+        """A project function or a model's class method annotated ``-> ScalarResult[M]``
+        or ``-> Query[M]`` (freqtrade's ``Trade.get_trades()``): such results hold
+        objects read from the database, whatever the body does to build the query."""
+        ref = self.file_models.resolver.resolve_expr(call.func, scope) or self._class_method(call.func, scope)
+        if not isinstance(ref, FunctionRef) or ref.node.returns is None:
+            return None
+        found = self.file_models.query_from_annotation(ref.node.returns, ref.module.scope)
+        return (found[0], (found[1],)) if found is not None else None
 
     def _select_of(self, call: ast.Call, scope: Scope) -> Optional[tuple]:
         """``select(M)``, ``select(M, N, ...)`` (SQLAlchemy, SQLModel, ``db.select``)."""
