@@ -7,7 +7,8 @@ are ``None`` whenever there is doubt (pylint's ``safe_infer`` contract):
   ``scalars(select(M))``, ``M.query...``, SQLModel ``exec``, or a position of the
   rows of ``select(M, N)`` / ``query(M, N)`` unpacked in a ``for`` or an assignment,
   or a module-level project function annotated with the model whose every ``return``
-  is such a query): every column is loaded and even the primary key is set (SEMANTICS 3).
+  is such a query, or a function annotated ``-> ScalarResult[M]`` / ``-> Query[M]``):
+  every column is loaded and even the primary key is set (SEMANTICS 3).
 * ``"row"``: a parameter or variable annotated with a model, ``self`` in an ordinary
   method or property of a model, or a relationship of a known row: a stored row in
   normal use, but the primary key is not trusted (``obj.id is None`` is the standard
