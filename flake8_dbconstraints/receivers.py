@@ -10,7 +10,8 @@ are ``None`` whenever there is doubt (pylint's ``safe_infer`` contract):
   is such a query, or a function annotated ``-> ScalarResult[M]`` / ``-> Query[M]``):
   every column is loaded and even the primary key is set (SEMANTICS 3).
 * ``"row"``: a parameter or variable annotated with a model, ``self`` in an ordinary
-  method or property of a model, or a relationship of a known row: a stored row in
+  method or property of a model, such a parameter kept by a plain class's ``__init__``
+  (``self.visit``), or a relationship of a known row: a stored row in
   normal use, but the primary key is not trusted (``obj.id is None`` is the standard
   "is it new?" idiom).
 
@@ -26,7 +27,7 @@ from typing import Any, Optional
 
 from flake8_dbconstraints.names import ClassRef, FunctionRef
 from flake8_dbconstraints.registry import ModelInfo
-from flake8_dbconstraints.scopes import Binding, Scope, last_name, own_nodes, target_text
+from flake8_dbconstraints.scopes import OPAQUE_CALLS, Binding, Scope, last_name, own_nodes, target_text
 
 MAX_DEPTH = 12
 
@@ -74,6 +75,7 @@ class ReceiverResolver:
         self.file_models = file_models
         self._listeners: Optional[set] = None
         self._used_by_unsafe: dict = {}  # class node -> _used_by_unsafe_methods
+        self._kept_parameters: dict = {}  # class node -> _parameters_kept_by_init
 
     def _is_listener(self, function: ast.AST) -> bool:
         """Event listeners see objects before they are flushed (SEMANTICS 3): a
@@ -109,7 +111,9 @@ class ReceiverResolver:
             return self._name(expr.id, scope, depth + 1)
         if isinstance(expr, ast.Attribute):
             owner = self._expr(expr.value, scope, depth + 1)
-            if owner is None or owner.many:
+            if owner is None:
+                return self._kept_parameter(expr, scope)
+            if owner.many:
                 return None
             target = self.file_models.relationship_target(owner.model, expr.attr)
             return Receiver(target, "row") if target is not None else None
@@ -241,6 +245,32 @@ class ReceiverResolver:
             return None
         model = self.file_models.model_for_local_class(class_node)
         return Receiver(model, "row") if model is not None else None
+
+    def _kept_parameter(self, expr: ast.Attribute, scope: Scope) -> Optional[Receiver]:
+        """``self.workout`` in a method of a plain class (a service object) whose
+        ``__init__`` keeps an annotated parameter there, ``def __init__(self, workout:
+        Workout): self.workout = workout``, and that nothing else in the class assigns:
+        trusted as that parameter is."""
+        if not isinstance(expr.value, ast.Name):
+            return None
+        owner, bindings = scope.lookup(expr.value.id)
+        function = owner.function if owner is not None else None
+        if (
+            not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef))
+            or owner.class_node is None
+            or function.name == "__init__"
+            or function.decorator_list
+            or not function.args.args
+            or len(bindings) != 1
+            or bindings[0].node is not function.args.args[0]
+            or self.file_models.model_for_local_class(owner.class_node) is not None
+        ):
+            return None  # ``self`` of a model has its own rules (``_self``)
+        kept = self._kept_parameters.get(owner.class_node)
+        if kept is None:
+            kept = self._kept_parameters[owner.class_node] = _parameters_kept_by_init(owner.class_node)
+        annotation = kept.get(expr.attr)
+        return self._annotation(annotation, owner) if annotation is not None else None
 
     # -- iteration ------------------------------------------------------------------------
     def _element(self, iterable: ast.expr, scope: Scope, depth: int) -> Optional[Receiver]:
@@ -505,6 +535,50 @@ def _is_safe_method(function: ast.AST) -> bool:
         ):
             return False  # setters, validators, hybrids, listeners, classmethods...
     return True
+
+
+def _parameters_kept_by_init(class_node: ast.ClassDef) -> dict:
+    """attribute -> annotation, for each ``self.attr = param`` of ``__init__`` whose
+    parameter is annotated and never rebound, when no other statement of the class
+    assigns or deletes ``self.attr`` and nothing hands ``self`` to ``setattr``."""
+    methods = [
+        statement for statement in class_node.body
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)) and statement.args.args
+    ]
+    init = next((method for method in methods if method.name == "__init__"), None)
+    if init is None:
+        return {}
+    arguments = init.args.args[1:] + init.args.kwonlyargs
+    annotations = {argument.arg: argument.annotation for argument in arguments if argument.annotation is not None}
+    writes: dict = {}
+    kept: dict = {}
+    for method in methods:
+        self_name = method.args.args[0].arg
+        for node in ast.walk(method):
+            if isinstance(node, ast.Call) and last_name(node.func) in OPAQUE_CALLS:
+                return {}
+            if method is init and isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                annotations.pop(node.id, None)  # the parameter is rebound
+            if not (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.ctx, (ast.Store, ast.Del))
+                and isinstance(node.value, ast.Name)
+                and node.value.id == self_name
+            ):
+                continue
+            writes[node.attr] = writes.get(node.attr, 0) + 1
+            if method is init:
+                kept[node.attr] = node
+    values = {
+        statement.targets[0]: statement.value for statement in ast.walk(init)
+        if isinstance(statement, ast.Assign) and len(statement.targets) == 1
+    }
+    result = {}
+    for attr, target in kept.items():
+        value = values.get(target)
+        if writes[attr] == 1 and isinstance(value, ast.Name) and value.id in annotations:
+            result[attr] = annotations[value.id]
+    return result
 
 
 def _used_by_unsafe_methods(class_node: ast.ClassDef) -> frozenset:
