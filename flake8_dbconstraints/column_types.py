@@ -26,6 +26,9 @@ from flake8_dbconstraints.scopes import Scope
 # Standard-library modules whose classes may appear in ``Mapped[...]``; importing
 # them runs no project code.
 PYTHON_TYPE_MODULES = frozenset({"builtins", "datetime", "decimal", "uuid", "enum", "typing"})
+# Decoders whose values are dicts and lists that nothing tracks: a TypeDecorator whose
+# ``process_result_value`` calls one is SQLAlchemy's documented ``JSONEncodedDict``.
+JSON_DECODERS = frozenset({"json.loads", "simplejson.loads", "ujson.loads", "orjson.loads", "pickle.loads"})
 TRUTHY_WHEN_NONZERO_BASES = frozenset(
     {"enum.Enum", "enum.IntEnum", "enum.StrEnum", "builtins.str", "builtins.int"}
 )
@@ -129,7 +132,12 @@ class TypeClassifier:
         return self.classify_ref(ref, scope, args, keywords, depth)
 
     def classify_ref(self, ref: Any, scope: Scope, args=(), keywords=None, depth: int = 0) -> TypeFacts:
-        keywords = keywords or {}
+        facts = self._classify_ref(ref, scope, args, keywords or {}, depth)
+        if facts.mutable == "untracked" and self._is_associated(ref, scope):
+            return dataclasses.replace(facts, mutable="tracked")
+        return facts
+
+    def _classify_ref(self, ref: Any, scope: Scope, args, keywords: dict, depth: int) -> TypeFacts:
         if isinstance(ref, External):
             configured = self._configured(ref.dotted)
             if configured is not None:
@@ -327,14 +335,29 @@ class TypeClassifier:
         # or dict/list method call on the value still changes it in place, unseen (issue
         # #4: "a TypeDecorator whose impl is one of them").
         result = self._decorated_result(chain, definer, facts, scope, args, keywords or {}, depth)
+        mutable = facts.mutable
+        if mutable is None and self._decodes_json(definer):
+            mutable = "untracked"  # ``impl = Text`` with ``json.loads``: in place is unseen
         return TypeFacts(
             cls.name,
             always_truthy=result.always_truthy,
             may_read_none=not result.never_none,
-            mutable=facts.mutable,
+            mutable=mutable,
             container=facts.container,
             python_type=result.python_type,
         )
+
+    def _decodes_json(self, definer: ClassRef) -> bool:
+        """Does ``process_result_value`` call ``json.loads`` (or another decoder of
+        ``JSON_DECODERS``)? Its values are then dicts and lists whose in-place changes
+        SQLAlchemy never sees (SEMANTICS 6), whatever the ``impl``."""
+        function = _method(definer.node, "process_result_value")
+        for node in ast.walk(function) if function is not None else ():
+            if isinstance(node, ast.Call):
+                ref = self.resolver.resolve_expr(node.func, definer.module.scope)
+                if isinstance(ref, External) and ref.dotted in JSON_DECODERS:
+                    return True
+        return False
 
     def _decorated_result(self, chain, definer: ClassRef, impl_facts: TypeFacts, scope, args, keywords,
                           depth: int) -> result_values.Result:
@@ -415,6 +438,50 @@ class TypeClassifier:
             if not isinstance(obj, type) or getattr(obj, "load_dialect_impl", own) is not own:
                 return False
         return True
+
+    # -- ``Mutable.associate_with(T)``: every column of ``T`` (or a subclass) is tracked --
+    def _is_associated(self, ref: Any, scope: Optional[Scope]) -> bool:
+        """Looked for in the module that declares the column and in the one that
+        defines the type, where SQLAlchemy's documentation and projects put it."""
+        modules = [getattr(scope, "module", None), getattr(ref, "module", None)]
+        for module in modules:
+            for associated in self._associations(module) if module is not None else ():
+                if associated is None or self._is_subtype(ref, associated):
+                    return True  # None: associated with a type we cannot tell
+        return False
+
+    def _associations(self, module: Any) -> tuple:
+        """The type refs a module hands to ``X.associate_with(...)`` of a ``Mutable``
+        class (or of a class we cannot tell), None for a type we cannot tell."""
+        if not module.associates_types:
+            return ()
+        memo = module.scope.memo
+        if "associations" not in memo:
+            found = []
+            for node in ast.walk(module.tree):
+                if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                        and node.func.attr == "associate_with"):
+                    continue
+                owner = self.resolver.resolve_expr(node.func.value, module.scope)
+                if owner is not None and not self.is_mutable_class(owner):
+                    continue
+                found.append(self.resolver.resolve_expr(node.args[0], module.scope) if node.args else None)
+            memo["associations"] = tuple(found)
+        return memo["associations"]
+
+    def _is_subtype(self, ref: Any, associated: Any) -> bool:
+        """Is the class ``ref`` the class ``associated`` or a subclass (SQLAlchemy
+        tests ``isinstance`` on each mapped column's type)?"""
+        refs = [ref, *self.resolver.iter_base_refs(ref)] if isinstance(ref, ClassRef) else [ref]
+        for candidate in refs:
+            if isinstance(candidate, ClassRef) and isinstance(associated, ClassRef):
+                if candidate.node is associated.node:
+                    return True
+            elif isinstance(candidate, External) and isinstance(associated, External):
+                own, other = import_sqlalchemy_object(candidate.dotted), import_sqlalchemy_object(associated.dotted)
+                if isinstance(own, type) and isinstance(other, type) and issubclass(own, other):
+                    return True
+        return False
 
     def is_mutable_class(self, ref: Any) -> bool:
         """Is this ``sqlalchemy.ext.mutable.Mutable`` or a subclass of it (any name)?"""

@@ -11,7 +11,7 @@ import os
 from typing import Optional
 
 from flake8_dbconstraints.declarations import unwrap_optional
-from flake8_dbconstraints.loader import ModuleInfo, module_name_for_file
+from flake8_dbconstraints.loader import ASSOCIATE_TEXT, ModuleInfo, module_name_for_file
 from flake8_dbconstraints.names import ClassRef, External, is_sqlalchemy, unquote
 from flake8_dbconstraints.registry import ModelInfo, ModelRegistry
 from flake8_dbconstraints.scopes import Scope, last_name, may_bind_in_expressions
@@ -44,6 +44,7 @@ class FileModels:
             os.path.basename(filename) == "__init__.py",
             may_bind_in_expressions=may_bind_in_expressions(source),
             transient=True,
+            associates_types=ASSOCIATE_TEXT.decode() in source,
         )
 
     @property

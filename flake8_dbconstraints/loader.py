@@ -30,6 +30,8 @@ from flake8_dbconstraints.scopes import Scope, may_bind_in_expressions
 
 # A model module larger than this is not read: it bounds one module's cost.
 MAX_MODULE_BYTES = 2_000_000
+# ``MutableDict.associate_with(JSONEncodedDict)``: only modules that say it are walked.
+ASSOCIATE_TEXT = b"associate_with"
 
 
 @dataclasses.dataclass(eq=False)
@@ -46,6 +48,8 @@ class ModuleInfo:
     may_bind_in_expressions: bool = True
     # The checked file's own tree (handed over by flake8), not a module read from disk.
     transient: bool = False
+    # Its source calls ``associate_with(...)``: some column types may be tracked.
+    associates_types: bool = False
 
     def __post_init__(self) -> None:
         self.scope = Scope(self.tree, None)
@@ -260,4 +264,5 @@ def _load_file_cached(filename: str, modname: str, stamp: tuple[int, int]) -> Op
         os.path.basename(filename) == "__init__.py",
         stamp,
         may_bind_in_expressions(source.decode("utf-8", "replace")),
+        associates_types=ASSOCIATE_TEXT in source,
     )

@@ -218,6 +218,42 @@ def mutable_list_nested_setitem(session, patient):
     patient.allergies[1]["severity"] = "severe"
 
 
+@lost(Invoice, "encoded", EXTRA, {**EXTRA, "checked": True})
+def json_encoded_text_setitem(session, invoice):
+    invoice.encoded["checked"] = True
+
+
+@lost(Invoice, "encoded", EXTRA, {"source": "import", "batch": {"id": 7, "n": 1}})
+def json_encoded_text_nested_setitem(session, invoice):
+    invoice.encoded["batch"]["n"] = 1
+
+
+@lost(Invoice, "memo", EXTRA, {"source": "import", "batch": {"id": 8}})
+def associated_type_nested_setitem(session, invoice):
+    invoice.memo["batch"]["id"] = 8
+
+
+# ---------------------------------------------------------------------------
+# Saved: MutableDict.associate_with(AssociatedDocument) tracks every column of the
+# type and of its subclasses, for top-level changes
+
+
+@saved(Invoice, "encoded", EXTRA, {**EXTRA, "checked": True})
+def flag_modified_after_json_encoded_text_setitem(session, invoice):
+    invoice.encoded["checked"] = True
+    flag_modified(invoice, "encoded")
+
+
+@saved(Invoice, "memo", EXTRA, {**EXTRA, "checked": True})
+def associated_type_setitem(session, invoice):
+    invoice.memo["checked"] = True
+
+
+@saved(Invoice, "memo_copy", EXTRA, {"source": "import"})
+def associated_subtype_delitem(session, invoice):
+    del invoice.memo_copy["batch"]
+
+
 # ---------------------------------------------------------------------------
 # Saved: flag_modified after the change
 

@@ -1336,7 +1336,9 @@ MUTABLES = '''
     pytest.param("TrackedDict.as_mutable(JSON)", SILENT, id="project-subclass-of-mutable"),
     pytest.param("NotMutable.as_mutable(JSON)", SILENT, id="as-mutable-of-a-non-mutable-class-is-unknown"),
     pytest.param("Tracker.as_mutable(JSON)", SILENT, id="as-mutable-of-an-unknown-value-is-unknown"),
-    pytest.param("MutableDict.as_mutable(JSONEncodedDict)", SILENT, id="mutable-over-a-non-json-type"),
+    pytest.param("JSONEncodedDict", UNTRACKED, id="json-decoded-text-is-untracked"),
+    pytest.param("MutableDict.as_mutable(JSONEncodedDict)", SILENT, id="mutable-over-json-decoded-text"),
+    pytest.param("MutableDict.as_mutable(sa.String)", NEVER_NONE, id="mutable-over-a-non-json-type"),
 ])
 def test_mutable_wrappers(project, type_expr, expected):
     models = not_null_column(type_expr, prelude=MUTABLES)

@@ -1,7 +1,8 @@
 """DBC200 json-column-mutated-in-place.
 
 What it does: finds in-place changes to the value of a JSON, JSONB, ARRAY,
-PickleType or HSTORE column of a stored row: item assignment, augmented item
+PickleType or HSTORE column of a stored row (or of a TypeDecorator over one of them,
+or whose ``process_result_value`` decodes JSON): item assignment, augmented item
 assignment, ``del obj.col[k]``, and the mutating methods of dict and list, also
 nested (``obj.col["a"]["b"] = v``) and through an alias (``d = obj.col``) or a
 shallow copy with a nested change (``d = dict(obj.col); d["n"]["x"] = v``).
@@ -14,7 +15,8 @@ Stays silent when ``flag_modified(obj, "col")`` follows in the same function, wh
 the function assigned the attribute a new value before the change (an assignment
 under ``if not obj.col:`` or ``if obj.col is None:`` replaces only an empty value,
 so the change is reported as lost when the column already holds one), for top-level
-changes under a ``Mutable`` wrapper (``MutableDict.as_mutable(JSON)``), and for
+changes under a ``Mutable`` wrapper (``MutableDict.as_mutable(JSON)``, or
+``MutableDict.associate_with(T)`` in the column's or the type's module), and for
 objects not known to be stored (transient and pending objects write their whole
 value at their first flush).
 """
