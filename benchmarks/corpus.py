@@ -31,16 +31,20 @@ import zipfile
 from typing import Iterable, Iterator, Sequence
 
 # Pinned versions, all seen to download as wheels (the first nine on 2026-11-25, five
-# more on 2026-12-01, apache-airflow and zenml on 2026-12-02, fittrackee, faradaysec,
-# calibreweb, freqtrade and privacyidea on the evening of 2026-12-02). Ordered by lines
-# of Python (21k .. 397k), smallest first, so that --max-projects N takes the cheapest N.
+# more on 2026-12-01, apache-airflow and zenml on 2026-12-02, and ten on the evening of
+# 2026-12-02: fittrackee, faradaysec, calibreweb, freqtrade, privacyidea, aim,
+# invenio-rdm-records, lemur, keystone and ironic). Ordered by lines of Python
+# (21k .. 397k), smallest first, so that --max-projects N takes the cheapest N.
 PINNED: tuple[tuple[str, str], ...] = (
     ("Flask-AppBuilder", "5.3.0"),
     ("bodhi-server", "26.4.0"),
     ("jupyterhub", "6.1.1"),
+    ("aim", "3.29.1"),
     ("fittrackee", "1.3.6"),
     ("faradaysec", "5.25.2"),
     ("calibreweb", "0.6.27"),
+    ("invenio-rdm-records", "36.0.0"),
+    ("lemur", "1.9.3"),
     ("flexget", "3.22.8"),
     ("freqtrade", "2026.9"),
     ("open-webui", "0.12.4"),
@@ -50,11 +54,13 @@ PINNED: tuple[tuple[str, str], ...] = (
     ("ckan", "2.12.0"),
     ("indico", "3.2.9"),
     ("arize-phoenix", "20.26.1"),
+    ("keystone", "30.0.0"),
     ("langflow-base", "1.13.0"),
     ("apache-superset", "6.1.0"),
     ("prefect", "3.9.1"),
     ("pgadmin4", "9.18"),
     ("zenml", "0.80.0"),
+    ("ironic", "39.0.0"),
     ("mlflow", "3.18.0"),
 )
 
