@@ -540,7 +540,8 @@ def _is_safe_method(function: ast.AST) -> bool:
 def _parameters_kept_by_init(class_node: ast.ClassDef) -> dict:
     """attribute -> annotation, for each ``self.attr = param`` of ``__init__`` whose
     parameter is annotated and never rebound, when no other statement of the class
-    assigns or deletes ``self.attr`` and nothing hands ``self`` to ``setattr``."""
+    assigns or deletes ``self.attr``. A class whose methods call ``setattr`` (or
+    another of ``OPAQUE_CALLS``) on anything keeps nothing."""
     methods = [
         statement for statement in class_node.body
         if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)) and statement.args.args
