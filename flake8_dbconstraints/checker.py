@@ -12,8 +12,10 @@ import functools
 import re
 from typing import Any, Iterator, Optional
 
+from flake8_dbconstraints.column_types import import_python_type
 from flake8_dbconstraints.database import Schema, reflect
 from flake8_dbconstraints.file_models import FileModels
+from flake8_dbconstraints.names import External
 from flake8_dbconstraints.receivers import Receiver, ReceiverResolver, is_written
 from flake8_dbconstraints.registry import ColumnInfo, ModelInfo
 from flake8_dbconstraints.safety import swallow
@@ -201,19 +203,33 @@ class FileChecker:
             return None
         return ColumnUse(receiver.model, column, receiver, ast.unparse(attribute.value))
 
-    def column_use(self, attribute: ast.expr, scope: Scope) -> Optional[ColumnUse]:
+    def column_use(self, attribute: ast.expr, scope: Scope, none_test: bool = False) -> Optional[ColumnUse]:
         """Like ``column_of``, but unknown when the function writes that attribute (for
         a row not known to come from a query, a write after the test counts too), or,
-        with a database given, when the database column may hold NULL."""
+        with a database given, when the database column may hold NULL. For a ``None``
+        test, an earlier write of a value that is never None does not count."""
         use = self.column_of(attribute, scope)
         if use is None:
             return None
         anywhere = use.receiver.state != "loaded"
-        if is_written(scope, attribute.value, attribute.attr, attribute, anywhere=anywhere):
+        harmless = functools.partial(self.is_never_none, scope=scope) if none_test else None
+        if is_written(scope, attribute.value, attribute.attr, attribute, anywhere=anywhere, harmless=harmless):
             return None
         if not self.database_confirms_not_null(use):
             return None
         return use
+
+    def is_never_none(self, value: Optional[ast.expr], scope: Scope) -> bool:
+        """A literal other than None, a display, or a call of a standard-library class
+        (``timedelta(seconds=n)``, ``str(x)``, ``Decimal(v)``): never None."""
+        if isinstance(value, ast.Constant):
+            return value.value is not None
+        if isinstance(value, (ast.JoinedStr, ast.List, ast.Tuple, ast.Set, ast.Dict)):
+            return True
+        if isinstance(value, ast.Call):
+            ref = self.file_models.resolver.resolve_expr(value.func, scope)
+            return isinstance(ref, External) and import_python_type(ref.dotted) is not None
+        return False
 
     @property
     def database(self) -> Optional[Schema]:

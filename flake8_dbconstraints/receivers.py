@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from flake8_dbconstraints.names import ClassRef, FunctionRef
 from flake8_dbconstraints.registry import ModelInfo
@@ -608,7 +608,7 @@ def _used_by_unsafe_methods(class_node: ast.ClassDef) -> frozenset:
 
 
 def is_written(scope: Scope, receiver_expr: ast.expr, attr: str, at: ast.AST, anywhere: bool = False,
-               ignored: frozenset = frozenset()) -> bool:
+               ignored: frozenset = frozenset(), harmless: Optional[Callable[[ast.expr], bool]] = None) -> bool:
     """Can ``receiver.attr`` have been assigned or deleted by the time ``at`` runs: a
     write earlier in the function or anywhere in a loop around ``at``? Or was the
     receiver handed to setattr or make_transient? Then its value may be anything.
@@ -616,7 +616,9 @@ def is_written(scope: Scope, receiver_expr: ast.expr, attr: str, at: ast.AST, an
     With ``anywhere``, a later write counts too: code that tests a column and then
     sets it (``if self.state is None: self.state = ...``) is written for objects still
     being built, so a receiver that is not known to come from a query may be one.
-    Writes on the ``ignored`` lines of ``scope`` do not count."""
+    Writes on the ``ignored`` lines of ``scope`` do not count, nor writes before
+    ``at`` in ``scope`` itself, outside a loop around it, whose value ``harmless``
+    accepts (``visit.started_at = datetime(...)`` cannot make it None)."""
     text = target_text(receiver_expr)
     if text is None:
         return True
@@ -627,6 +629,14 @@ def is_written(scope: Scope, receiver_expr: ast.expr, attr: str, at: ast.AST, an
             return True
         for line in current.written_attributes.get((text, attr), ()):
             if current is scope and line in ignored:
+                continue
+            if (
+                harmless is not None
+                and current is scope
+                and line < at.lineno
+                and not _share_loop(current, line, at.lineno)
+                and harmless(current.written_values[(text, attr, line)])
+            ):
                 continue
             # In an enclosing function, a write may run before a closure is called.
             if anywhere or current is not scope or line < at.lineno or _share_loop(current, line, at.lineno):

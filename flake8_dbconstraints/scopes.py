@@ -45,6 +45,9 @@ class Scope:
         self.declared_free: set[str] = set()  # global / nonlocal names: unknown here
         # ("visit", "started_at") -> lines where it is assigned or deleted
         self.written_attributes: dict[tuple[str, str], list[int]] = {}
+        # ("visit", "started_at", line) -> the value a plain ``=`` assigns it there, or
+        # None for any other write (``+=``, ``del``, a tuple target, two on one line)
+        self.written_values: dict[tuple[str, str, int], Optional[ast.expr]] = {}
         self.opaque_names: set[str] = set()  # passed to setattr / make_transient
         self.memo: dict = {}
 
@@ -252,6 +255,10 @@ class _BindingCollector:
             if text:
                 lines = self.scope.written_attributes.setdefault((text, target.attr), [])
                 lines.append(statement.lineno)
+                key = (text, target.attr, statement.lineno)
+                plain = isinstance(statement, ast.Assign) and any(t is target for t in statement.targets)
+                values = self.scope.written_values
+                values[key] = statement.value if plain and key not in values else None
 
 
 def _type_checking_with_else(statement: ast.stmt) -> bool:

@@ -36,7 +36,7 @@ def check(node: ast.Compare, scope, checker) -> Iterator[Finding]:
         attribute = right
     else:
         return
-    use = checker.column_use(attribute, scope)
+    use = checker.column_use(attribute, scope, none_test=True)
     if use is None:
         return
     column = use.column
