@@ -635,7 +635,7 @@ def is_written(scope: Scope, receiver_expr: ast.expr, attr: str, at: ast.AST, an
                 and current is scope
                 and line < at.lineno
                 and not _share_loop(current, line, at.lineno)
-                and harmless(current.written_values[(text, attr, line)])
+                and harmless(current.written_values.get((text, attr, line)))
             ):
                 continue
             # In an enclosing function, a write may run before a closure is called.
