@@ -442,7 +442,8 @@ class TypeClassifier:
     # -- ``Mutable.associate_with(T)``: every column of ``T`` (or a subclass) is tracked --
     def _is_associated(self, ref: Any, scope: Optional[Scope]) -> bool:
         """Looked for in the module that declares the column and in the one that
-        defines the type, where SQLAlchemy's documentation and projects put it."""
+        defines the type, where SQLAlchemy's documentation puts it (and most public
+        code that calls it)."""
         modules = [getattr(scope, "module", None), getattr(ref, "module", None)]
         for module in modules:
             for associated in self._associations(module) if module is not None else ():
