@@ -627,7 +627,7 @@ def is_written(scope: Scope, receiver_expr: ast.expr, attr: str, at: ast.AST, an
         current.bindings  # collecting the bindings also collects the writes
         if text in current.opaque_names:
             return True
-        for line in current.written_attributes.get((text, attr), ()):
+        for line, value in current.written_attributes.get((text, attr), {}).items():
             if current is scope and line in ignored:
                 continue
             if (
@@ -635,7 +635,7 @@ def is_written(scope: Scope, receiver_expr: ast.expr, attr: str, at: ast.AST, an
                 and current is scope
                 and line < at.lineno
                 and not _share_loop(current, line, at.lineno)
-                and harmless(current.written_values.get((text, attr, line)))
+                and harmless(value)
             ):
                 continue
             # In an enclosing function, a write may run before a closure is called.

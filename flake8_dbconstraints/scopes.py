@@ -43,11 +43,10 @@ class Scope:
         self.class_node = class_node
         self._bindings: Optional[dict[str, list[Binding]]] = None
         self.declared_free: set[str] = set()  # global / nonlocal names: unknown here
-        # ("visit", "started_at") -> lines where it is assigned or deleted
-        self.written_attributes: dict[tuple[str, str], list[int]] = {}
-        # ("visit", "started_at", line) -> the value a plain ``=`` assigns it there, or
-        # None for any other write (``+=``, ``del``, a tuple target, two on one line)
-        self.written_values: dict[tuple[str, str, int], Optional[ast.expr]] = {}
+        # ("visit", "started_at") -> {line where it is assigned or deleted: the value a
+        # plain ``=`` assigns it there, or None for any other write (``+=``, ``del``, a
+        # tuple target, two on one line)}
+        self.written_attributes: dict[tuple[str, str], dict[int, Optional[ast.expr]]] = {}
         self.opaque_names: set[str] = set()  # passed to setattr / make_transient
         self.memo: dict = {}
 
@@ -253,12 +252,10 @@ class _BindingCollector:
         elif isinstance(target, ast.Attribute):
             text = target_text(target.value)
             if text:
-                lines = self.scope.written_attributes.setdefault((text, target.attr), [])
-                lines.append(statement.lineno)
-                key = (text, target.attr, statement.lineno)
+                writes = self.scope.written_attributes.setdefault((text, target.attr), {})
                 plain = isinstance(statement, ast.Assign) and any(t is target for t in statement.targets)
-                values = self.scope.written_values
-                values[key] = statement.value if plain and key not in values else None
+                line = statement.lineno
+                writes[line] = statement.value if plain and line not in writes else None
 
 
 def _type_checking_with_else(statement: ast.stmt) -> bool:
