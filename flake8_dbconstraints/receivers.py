@@ -124,8 +124,8 @@ class ReceiverResolver:
     def _helper_result(self, call: ast.Call, scope: Scope) -> Optional[Receiver]:
         """A project function annotated ``-> Model`` (or ``Optional[Model]``), trusted as
         an annotated variable is, unless its body builds that model itself."""
-        ref = self.file_models.resolver.resolve_expr(call.func, scope) or self._class_method(call.func, scope)
-        if not isinstance(ref, FunctionRef) or ref.node.returns is None:
+        ref = self._annotated_function(call, scope)
+        if ref is None:
             return None
         model = self.file_models.model_from_annotation(ref.node.returns, ref.module.scope)
         if model is None:
@@ -137,6 +137,12 @@ class ReceiverResolver:
         if _may_return_new_object(ref.node, model.name):
             return None
         return Receiver(model, "loaded" if self._returns_queried_rows(ref, model) else "row")
+
+    def _annotated_function(self, call: ast.Call, scope: Scope) -> Optional[FunctionRef]:
+        """The project function, or model's class method, that ``call`` calls, when it
+        has a return annotation."""
+        ref = self.file_models.resolver.resolve_expr(call.func, scope) or self._class_method(call.func, scope)
+        return ref if isinstance(ref, FunctionRef) and ref.node.returns is not None else None
 
     def _class_method(self, func: ast.expr, scope: Scope) -> Optional[FunctionRef]:
         """``Visit.latest()``: a ``@classmethod`` or ``@staticmethod`` in the body of a
@@ -224,12 +230,7 @@ class ReceiverResolver:
 
     def _parameter(self, name: str, binding: Binding, scope: Scope) -> Optional[Receiver]:
         function = scope.function
-        if (
-            scope.class_node is not None
-            and isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef))
-            and function.args.args
-            and function.args.args[0] is binding.node
-        ):
+        if _is_self_parameter(binding, scope):
             return self._self(scope.class_node, function)
         if binding.annotation is None or self._is_listener(function):
             return None
@@ -254,15 +255,11 @@ class ReceiverResolver:
         if not isinstance(expr.value, ast.Name):
             return None
         owner, bindings = scope.lookup(expr.value.id)
-        function = owner.function if owner is not None else None
         if (
-            not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef))
-            or owner.class_node is None
-            or function.name == "__init__"
-            or function.decorator_list
-            or not function.args.args
-            or len(bindings) != 1
-            or bindings[0].node is not function.args.args[0]
+            len(bindings) != 1
+            or not _is_self_parameter(bindings[0], owner)
+            or owner.function.name == "__init__"
+            or owner.function.decorator_list
             or self.file_models.model_for_local_class(owner.class_node) is not None
         ):
             return None  # ``self`` of a model has its own rules (``_self``)
@@ -425,8 +422,8 @@ class ReceiverResolver:
         """A project function or a model's class method annotated ``-> ScalarResult[M]``
         or ``-> Query[M]`` (freqtrade's ``Trade.get_trades()``): such results hold
         objects read from the database, whatever the body does to build the query."""
-        ref = self.file_models.resolver.resolve_expr(call.func, scope) or self._class_method(call.func, scope)
-        if not isinstance(ref, FunctionRef) or ref.node.returns is None:
+        ref = self._annotated_function(call, scope)
+        if ref is None:
             return None
         found = self.file_models.query_from_annotation(ref.node.returns, ref.module.scope)
         return (found[0], (found[1],)) if found is not None else None
@@ -537,6 +534,17 @@ def _is_safe_method(function: ast.AST) -> bool:
     return True
 
 
+def _is_self_parameter(binding: Binding, scope: Scope) -> bool:
+    """Is ``binding`` the first parameter of a method defined in a class body?"""
+    function = scope.function
+    return (
+        scope.class_node is not None
+        and isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef))
+        and bool(function.args.args)
+        and function.args.args[0] is binding.node
+    )
+
+
 def _parameters_kept_by_init(class_node: ast.ClassDef) -> dict:
     """attribute -> annotation, for each ``self.attr = param`` of ``__init__`` whose
     parameter is annotated and never rebound, when no other statement of the class
@@ -552,7 +560,8 @@ def _parameters_kept_by_init(class_node: ast.ClassDef) -> dict:
     arguments = init.args.args[1:] + init.args.kwonlyargs
     annotations = {argument.arg: argument.annotation for argument in arguments if argument.annotation is not None}
     writes: dict = {}
-    kept: dict = {}
+    kept: dict = {}  # attribute -> the value ``__init__`` assigns it alone, or None
+    values: dict = {}  # the target of each single-target ``=`` of ``__init__`` -> its value
     for method in methods:
         self_name = method.args.args[0].arg
         for node in ast.walk(method):
@@ -560,6 +569,8 @@ def _parameters_kept_by_init(class_node: ast.ClassDef) -> dict:
                 return {}
             if method is init and isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
                 annotations.pop(node.id, None)  # the parameter is rebound
+            if method is init and isinstance(node, ast.Assign) and len(node.targets) == 1:
+                values[node.targets[0]] = node.value  # walked before its target
             if not (
                 isinstance(node, ast.Attribute)
                 and isinstance(node.ctx, (ast.Store, ast.Del))
@@ -569,17 +580,11 @@ def _parameters_kept_by_init(class_node: ast.ClassDef) -> dict:
                 continue
             writes[node.attr] = writes.get(node.attr, 0) + 1
             if method is init:
-                kept[node.attr] = node
-    values = {
-        statement.targets[0]: statement.value for statement in ast.walk(init)
-        if isinstance(statement, ast.Assign) and len(statement.targets) == 1
+                kept[node.attr] = values.get(node)
+    return {
+        attr: annotations[value.id] for attr, value in kept.items()
+        if writes[attr] == 1 and isinstance(value, ast.Name) and value.id in annotations
     }
-    result = {}
-    for attr, target in kept.items():
-        value = values.get(target)
-        if writes[attr] == 1 and isinstance(value, ast.Name) and value.id in annotations:
-            result[attr] = annotations[value.id]
-    return result
 
 
 def _used_by_unsafe_methods(class_node: ast.ClassDef) -> frozenset:
