@@ -12,6 +12,7 @@ import functools
 import re
 from typing import Any, Iterator, Optional
 
+from flake8_dbconstraints.class_fields import never_none_field
 from flake8_dbconstraints.column_types import import_python_type
 from flake8_dbconstraints.database import Schema, reflect
 from flake8_dbconstraints.file_models import FileModels
@@ -38,6 +39,8 @@ class ColumnUse:
     column: ColumnInfo
     receiver: Receiver
     receiver_text: str
+    # What the receiver's other possible classes declare (``run: DagRun | DagRunPydantic``).
+    alternatives: tuple = ()
 
     @property
     def never_null(self) -> bool:
@@ -191,24 +194,32 @@ class FileChecker:
             yield from found
 
     # -- what rules ask ------------------------------------------------------------------
-    def column_of(self, attribute: ast.expr, scope: Scope) -> Optional[ColumnUse]:
-        """The column a ``receiver.attr`` expression names, for a known stored row."""
+    def column_of(self, attribute: ast.expr, scope: Scope, alternatives: bool = False) -> Optional[ColumnUse]:
+        """The column a ``receiver.attr`` expression names, for a known stored row.
+        With ``alternatives``, the receiver may also be an instance of other classes
+        that each declare the attribute never None."""
         if not isinstance(attribute, ast.Attribute):
             return None
         receiver = self.receivers.receiver_of(attribute.value, scope)
-        if receiver is None:
+        if receiver is None or (receiver.others and not alternatives):
             return None
         column = receiver.model.columns.get(attribute.attr)
         if column is None:
             return None
-        return ColumnUse(receiver.model, column, receiver, ast.unparse(attribute.value))
+        declared = []
+        for other in receiver.others:
+            field = never_none_field(other, attribute.attr, self.file_models.resolver, self.is_never_none)
+            if field is None:
+                return None
+            declared.append(field)
+        return ColumnUse(receiver.model, column, receiver, ast.unparse(attribute.value), tuple(declared))
 
     def column_use(self, attribute: ast.expr, scope: Scope, none_test: bool = False) -> Optional[ColumnUse]:
         """Like ``column_of``, but unknown when the function writes that attribute (for
         a row not known to come from a query, a write after the test counts too), or,
         with a database given, when the database column may hold NULL. For a ``None``
         test, an earlier write of a value that is never None does not count."""
-        use = self.column_of(attribute, scope)
+        use = self.column_of(attribute, scope, alternatives=none_test)
         if use is None:
             return None
         anywhere = use.receiver.state != "loaded"

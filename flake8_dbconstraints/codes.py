@@ -34,7 +34,7 @@ NONE_COMPARISON_ON_NOT_NULL_COLUMN = Code(
     "DBC101",
     "none-comparison-on-not-null-column",
     "'{expr}' is always {value}: {model}.{attr} is NOT NULL "
-    "({type}, declared at {declared_at}), so it never reads None for a stored row",
+    "({type}, declared at {declared_at}){also}, so it never reads None for a stored row{also_object}",
 )
 JSON_COLUMN_MUTATED_IN_PLACE = Code(
     "DBC200",

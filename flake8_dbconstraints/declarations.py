@@ -132,6 +132,25 @@ def unwrap_optional(node: Optional[ast.expr]) -> tuple[Optional[ast.expr], Optio
     return None, optional, explicit  # pragma: no cover - sixteen levels of Optional
 
 
+def union_members(node: Optional[ast.expr], limit: int = 16) -> list[ast.expr]:
+    """``A | B | None``, ``Union[A, B]``, ``Optional[Union[A, B]]`` -> [A, B]; a plain
+    annotation is its own one member; more than ``limit`` members -> []."""
+    members: list[ast.expr] = []
+    pending = [node]
+    while pending:
+        current = _unquote(pending.pop())
+        if len(members) + len(pending) >= limit:  # with the current one, more than limit
+            return []
+        if isinstance(current, ast.BinOp) and isinstance(current.op, ast.BitOr):
+            pending.extend((current.right, current.left))
+        elif isinstance(current, ast.Subscript) and _last_name(current.value) in UNION_NAMES | OPTIONAL_NAMES:
+            inner = current.slice
+            pending.extend(reversed(inner.elts) if isinstance(inner, ast.Tuple) else [inner])
+        elif current is not None and not _is_none(current):
+            members.append(current)
+    return members
+
+
 def _is_none(node: Optional[ast.expr]) -> bool:
     return isinstance(node, ast.Constant) and node.value is None or (
         isinstance(node, ast.Name) and node.id == "None"

@@ -13,7 +13,9 @@ are ``None`` whenever there is doubt (pylint's ``safe_infer`` contract):
   method or property of a model, such a parameter kept by a plain class's ``__init__``
   (``self.visit``), or a relationship of a known row: a stored row in
   normal use, but the primary key is not trusted (``obj.id is None`` is the standard
-  "is it new?" idiom).
+  "is it new?" idiom). A parameter annotated with the union of one model and other
+  project classes is such a row with ``others``: only what each of those classes
+  declares can be decided (``class_fields``).
 
 Objects built in the function (``Visit(...)``), names bound in more than one way,
 and ``self`` in ``__init__``, ``__repr__``, validators, setters, hybrids, listeners
@@ -25,6 +27,7 @@ import ast
 import dataclasses
 from typing import Any, Callable, Optional
 
+from flake8_dbconstraints.declarations import union_members
 from flake8_dbconstraints.names import ClassRef, FunctionRef
 from flake8_dbconstraints.registry import ModelInfo
 from flake8_dbconstraints.scopes import OPAQUE_CALLS, Binding, Scope, last_name, own_nodes, target_text
@@ -57,6 +60,9 @@ class Receiver:
     # A Row of column values (``query(M.a, M.b).first()``), not an ORM object:
     # nothing is saved through it, so in-place changes are no lost writes.
     values: bool = False
+    # ``run: DagRun | DagRunPydantic``: the other classes the object may be an
+    # instance of (ClassRefs); only a test that each of them declares is decided.
+    others: tuple = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -113,7 +119,7 @@ class ReceiverResolver:
             owner = self._expr(expr.value, scope, depth + 1)
             if owner is None:
                 return self._kept_parameter(expr, scope)
-            if owner.many:
+            if owner.many or owner.others:
                 return None
             target = self.file_models.relationship_target(owner.model, expr.attr)
             return Receiver(target, "row") if target is not None else None
@@ -223,7 +229,21 @@ class ReceiverResolver:
         if model is not None:
             return Receiver(model, "row")
         elements = self.file_models.element_model_from_annotation(annotation, scope)
-        return Receiver(elements, "row", many=True) if elements is not None else None
+        if elements is not None:
+            return Receiver(elements, "row", many=True)
+        return self._union(annotation, scope)
+
+    def _union(self, annotation: ast.expr, scope: Scope) -> Optional[Receiver]:
+        """``run: DagRun | DagRunPydantic``: a row of the one model among project
+        classes, or an instance of one of the others."""
+        refs = [self.file_models.resolver.resolve_expr(member, scope) for member in union_members(annotation)]
+        if len(refs) < 2 or not all(isinstance(ref, ClassRef) for ref in refs):
+            return None
+        models = [self.file_models.registry.model_for_class(ref) for ref in refs]
+        rows = [model for model in models if model is not None]
+        if len(rows) != 1:
+            return None
+        return Receiver(rows[0], "row", others=tuple(ref for ref, model in zip(refs, models) if model is None))
 
     def _is_constructor(self, value: ast.expr, scope: Scope) -> bool:
         return isinstance(value, ast.Call) and self.file_models.model_from_class_expr(value.func, scope) is not None
@@ -273,7 +293,7 @@ class ReceiverResolver:
     def _element(self, iterable: ast.expr, scope: Scope, depth: int) -> Optional[Receiver]:
         if isinstance(iterable, ast.Attribute):
             owner = self._expr(iterable.value, scope, depth + 1)
-            if owner is not None and not owner.many:
+            if owner is not None and not owner.many and not owner.others:
                 target = self.file_models.relationship_target(owner.model, iterable.attr)
                 return Receiver(target, "row") if target is not None else None
             return None
@@ -473,10 +493,10 @@ def _agree(results: list) -> Optional[Receiver]:
         return None
     first = results[0]
     for other in results[1:]:
-        if other.model is not first.model or other.many != first.many:
+        if other.model is not first.model or other.many != first.many or other.others != first.others:
             return None
     state = "loaded" if all(result.state == "loaded" for result in results) else "row"
-    return Receiver(first.model, state, first.many, first.values)
+    return Receiver(first.model, state, first.many, first.values, first.others)
 
 
 def _is_none(value: Optional[ast.expr]) -> bool:

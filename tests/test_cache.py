@@ -91,6 +91,23 @@ def test_changed_model_module_updates_findings(project):
     assert check(project) == ["DBC200"]
 
 
+def test_changed_schema_class_of_a_union_updates_findings(project):
+    """``visit: Visit | VisitOut``: the other class's module is a dependency too."""
+    write_project(project, {
+        "app/schemas.py": "import datetime\n\n\nclass VisitOut:\n    started_at: datetime.datetime\n",
+        "app/union.py": (
+            "from app.models import Visit\nfrom app.schemas import VisitOut\n\n\n"
+            "def missing(visit: Visit | VisitOut) -> bool:\n    return visit.started_at is None\n"
+        ),
+    })
+    assert check(project, "app/union.py") == ["DBC101"]
+    schemas = os.path.join(project, "app", "schemas.py")
+    with open(schemas, "w") as handle:
+        handle.write(read(schemas).replace("datetime.datetime", "datetime.datetime | None") + "\n")
+    clear_caches()
+    assert check(project, "app/union.py") == []
+
+
 def test_added_model_module_is_noticed(project):
     write_project(project, {
         "app/orders.py": "from app.shop import Order\n\n\ndef f(order: Order):\n    return order.placed_at is None\n",

@@ -1110,3 +1110,17 @@ def test_with_a_database_guards_are_reported_only_where_it_agrees(tmp_path, monk
         assert project.check() == sorted([(line, "DBC101") for line in guards] + [(guards[-1], "DBC101")])
     finally:
         clear_caches()
+
+
+@pytest.mark.parametrize("annotation, members", [
+    ("Visit", ["Visit"]),
+    ("Visit | Summary | None", ["Visit", "Summary"]),
+    ("Optional[Union[Visit, 'Summary']]", ["Visit", "Summary"]),
+    ("'Visit | None'", ["Visit"]),
+    (" | ".join(f"C{number}" for number in range(17)), []),  # more members than are read
+])
+def test_union_members(annotation, members):
+    from flake8_dbconstraints.declarations import union_members
+
+    node = ast.parse(annotation, mode="eval").body
+    assert [ast.unparse(member) for member in union_members(node)] == members

@@ -242,6 +242,7 @@ def test_codes_are_unique_and_in_order():
 def test_message_starts_with_the_code():
     message = codes.NONE_COMPARISON_ON_NOT_NULL_COLUMN.format(
         expr="v.a is None", value="False", model="V", attr="a", type="Date", declared_at="m.py:3",
+        also="", also_object="",
     )
     assert message.startswith("DBC101 'v.a is None' is always False: V.a is NOT NULL (Date, declared at m.py:3)")
 

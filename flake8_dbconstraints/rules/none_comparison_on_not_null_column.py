@@ -9,7 +9,9 @@ Why it matters: the comparison is decided by the schema; one branch never runs.
 Stays silent on JSON/JSONB (JSON ``null`` reads back as None, SEMANTICS 4), on
 custom types whose ``process_result_value`` may return None (SEMANTICS 2), and on
 primary keys unless the object provably came from a query (``obj.id is None`` is
-the "is it new?" idiom, SEMANTICS 3).
+the "is it new?" idiom, SEMANTICS 3). A receiver annotated with the union of a
+model and other classes (``run: DagRun | DagRunPydantic``) is decided only when each
+of those classes declares the field with a type that excludes None (``dag_id: str``).
 """
 from __future__ import annotations
 
@@ -53,6 +55,11 @@ def check(node: ast.Compare, scope, checker) -> Iterator[Finding]:
             attr=column.key,
             type=column.declared_type,
             declared_at=column.declared_at,
+            also="".join(
+                f" and {field.member}.{field.key} is declared {field.annotation} ({field.declared_at})"
+                for field in use.alternatives
+            ),
+            also_object="".join(f" or an instance of {field.member}" for field in use.alternatives),
         ),
     )
 
