@@ -16,6 +16,7 @@ from typing import Callable, Iterator, Optional
 from flake8_dbconstraints.declarations import unwrap_optional
 from flake8_dbconstraints.names import ClassRef, External, NameResolver, unquote
 from flake8_dbconstraints.registry import display_path
+from flake8_dbconstraints.scopes import Scope
 
 # Annotations that do not say "never None" (``ClassVar[Optional[str]]`` may hold it).
 UNTYPED = frozenset({"Any", "object", "InitVar", "Literal", "TypeVar", "ClassVar", "Final", "NoneType"})
@@ -43,11 +44,13 @@ def never_none_field(cls: ClassRef, key: str, resolver: NameResolver,
     for owner in _own_class_then_bases(cls, resolver):
         if owner is None:
             return None  # an unreadable base may define the attribute
-        statement = _statement_naming(owner.node, key)
-        if statement is None:
+        # The class body's bindings, as every other class-attribute lookup reads them.
+        bindings = Scope(owner.node, owner.module.scope).bindings.get(key)
+        if not bindings:
             continue
-        if not isinstance(statement, ast.AnnAssign):
+        if bindings[-1].kind != "annotated":
             return None  # a method, property or plain assignment: not a declared field
+        statement = bindings[-1].statement
         base, optional, _explicit = unwrap_optional(statement.annotation)
         if base is None or optional or not _names_a_class(base, owner, resolver):
             return None
@@ -65,23 +68,6 @@ def _own_class_then_bases(cls: ClassRef, resolver: NameResolver) -> Iterator[Opt
     for ref in resolver.iter_base_refs(cls):
         if ref is None or isinstance(ref, ClassRef):
             yield ref
-
-
-def _statement_naming(class_node: ast.ClassDef, key: str) -> Optional[ast.stmt]:
-    """The last statement of the class body that binds ``key``."""
-    found = None
-    for statement in class_node.body:
-        if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
-            names = [statement.target.id]
-        elif isinstance(statement, ast.Assign):
-            names = [target.id for target in statement.targets if isinstance(target, ast.Name)]
-        elif isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            names = [statement.name]
-        else:
-            continue
-        if key in names:
-            found = statement
-    return found
 
 
 def _names_a_class(annotation: ast.expr, owner: ClassRef, resolver: NameResolver) -> bool:
