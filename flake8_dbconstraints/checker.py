@@ -10,7 +10,7 @@ import bisect
 import dataclasses
 import functools
 import re
-from typing import Any, Iterator, Optional
+from typing import Any, Iterator, Optional, Sequence
 
 from flake8_dbconstraints.class_fields import never_none_field
 from flake8_dbconstraints.column_types import import_python_type
@@ -113,6 +113,9 @@ class FileChecker:
         # class when a database is given; nothing else needs a walk.
         self.needs_walk = bool(self.candidates) or "nullable" in source or bool(settings.database_url)
         self._database: Any = None
+        # The statement (or match case) whose expressions are being walked: DBC101
+        # reads the branches of the test it is in.
+        self.statement: Optional[ast.AST] = None
         self.file_models = file_models
         self.receivers = ReceiverResolver(file_models)
         self.rules_by_type: dict[type, list] = {}
@@ -138,6 +141,7 @@ class FileChecker:
             nested = [child for field in NESTED_BODIES for child in getattr(statement, field, ())]
             header_end = _first_line(nested[0]) - 1 if nested else statement.end_lineno
             if self._is_candidate(statement.lineno, max(statement.lineno, header_end or statement.lineno)):
+                self.statement = statement
                 yield from self._check_expressions(statement, scope)
             for child in reversed(nested):
                 if isinstance(child, ast.stmt):
@@ -146,6 +150,7 @@ class FileChecker:
                 # except handlers and match cases hold statements; a case guard is a test
                 guard = getattr(child, "guard", None)
                 if guard is not None and self._is_candidate(guard.lineno, guard.end_lineno or guard.lineno):
+                    self.statement = child
                     yield from self._check_node(child, scope)
                     yield from self._check_expressions(guard, scope)
                 statements.extend((grandchild, scope) for grandchild in reversed(child.body))
@@ -229,6 +234,21 @@ class FileChecker:
         if not self.database_confirms_not_null(use):
             return None
         return use
+
+    def falls_back_to_object(self, use: ColumnUse, fallback: Sequence[ast.AST]) -> bool:
+        """Does the code that runs when the column reads None or falsy read something
+        of the same object other than a column (``visit.patient_id or visit.patient.id``)?
+        That is the idiom for objects not flushed yet, whose foreign key is set from the
+        relationship at flush (SEMANTICS 3): the code is not dead unless the row is
+        known to come from a query."""
+        if use.receiver.state == "loaded":
+            return False
+        for root in fallback:
+            for node in ast.walk(root):
+                if (isinstance(node, ast.Attribute) and node.attr not in use.model.columns
+                        and ast.unparse(node.value) == use.receiver_text):
+                    return True
+        return False
 
     def is_never_none(self, value: Optional[ast.expr], scope: Scope) -> bool:
         """A literal other than None, a display, or a call of a standard-library class

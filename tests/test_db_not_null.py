@@ -507,6 +507,26 @@ def test_pending_object_reads_a_falsy_primary_key_of_an_always_truthy_type(make_
         assert isinstance(loaded.id, uuid.UUID) and loaded.id
 
 
+def test_foreign_key_set_through_the_relationship_reads_none_until_flush(make_engine):
+    """``visit.patient_id or visit.patient.id`` on an object that may be new: the
+    fallback runs until the flush copies the key from the relationship (DBC100 and
+    DBC101 stay silent unless the row is known to come from a query)."""
+    classic = dbproof.import_fixture("classic")
+    engine = make_engine(classic)
+    patient = dbproof.build(classic.Patient)
+    visit = dbproof.build(classic.Visit, patient=patient, patient_id=None)  # as Visit(patient=...) leaves it
+    with orm.Session(engine) as session:
+        session.add(visit)
+        assert visit.patient_id is None
+        assert (visit.patient_id or visit.patient) is patient  # the fallback runs
+        session.flush()
+        assert visit.patient_id is not None and visit.patient_id == patient.id
+        session.commit()
+        visit_id = visit.id
+    with orm.Session(engine) as session:
+        assert session.get(classic.Visit, visit_id).patient_id is not None
+
+
 @_needs("mapped")
 def test_rows_of_two_entities_unpack_into_stored_objects_also_across_an_outer_join(make_engine):
     """What the plugin trusts of ``for visit, patient in session.execute(select(Visit,

@@ -12,12 +12,15 @@ Where the always-truthy value sits decides what is dead (SEMANTICS 5): every
 operand of an ``or`` but the last makes the rest of the ``or`` dead; the last
 operand decides a test only (``if a or visit.started_at:``), never a value
 (``y = a or visit.started_at``); an ``and`` operand makes nothing dead, since the
-else branch is still reached through the other operands.
+else branch is still reached through the other operands. What would be dead is
+not, for an object not known to come from a query, when it reads something of the
+same object other than a column (``visit.patient_id or visit.patient.id``): that
+fallback is written for objects not flushed yet.
 """
 from __future__ import annotations
 
 import ast
-from typing import Iterator
+from typing import Iterator, Sequence
 
 from flake8_dbconstraints import codes
 from flake8_dbconstraints.checker import ColumnUse, Finding
@@ -33,11 +36,11 @@ MAX_NESTING = 32
 
 def check(node: ast.AST, scope, checker) -> Iterator[Finding]:
     if isinstance(node, ast.If):
-        yield from _report_tests(node.test, scope, checker, codes.CONSEQUENCE_IF)
+        yield from _report_tests(node.test, scope, checker, codes.CONSEQUENCE_IF, node.orelse)
     elif isinstance(node, ast.While):
         yield from _report_tests(node.test, scope, checker, codes.CONSEQUENCE_WHILE)
     elif isinstance(node, ast.IfExp):
-        yield from _report_tests(node.test, scope, checker, codes.CONSEQUENCE_TERNARY)
+        yield from _report_tests(node.test, scope, checker, codes.CONSEQUENCE_TERNARY, [node.orelse])
     elif isinstance(node, ast.comprehension):
         for condition in node.ifs:
             yield from _report_tests(condition, scope, checker, codes.CONSEQUENCE_FILTER)
@@ -50,17 +53,19 @@ def check(node: ast.AST, scope, checker) -> Iterator[Finding]:
                 yield _finding(node, use, "False", codes.CONSEQUENCE_NOT, checker)
                 return
     elif isinstance(node, ast.BoolOp) and isinstance(node.op, ast.Or):
-        for operand in node.values[:-1]:
+        for index, operand in enumerate(node.values[:-1]):
             for attribute in _deciding_attributes(operand):
                 use = _always_truthy(attribute, scope, checker)
-                if use is not None:
+                if use is not None and not checker.falls_back_to_object(use, node.values[index + 1:]):
                     yield _finding(attribute, use, "truthy", codes.CONSEQUENCE_OR, checker)
 
 
-def _report_tests(test: ast.expr, scope, checker, consequence: str) -> Iterator[Finding]:
+def _report_tests(test: ast.expr, scope, checker, consequence: str,
+                  fallback: Sequence[ast.AST] = ()) -> Iterator[Finding]:
+    """``fallback``: what runs when the test fails (an ``else``), if anything."""
     for attribute in _deciding_attributes(test):
         use = _always_truthy(attribute, scope, checker)
-        if use is not None:
+        if use is not None and not checker.falls_back_to_object(use, fallback):
             yield _finding(attribute, use, "truthy", consequence, checker)
 
 
