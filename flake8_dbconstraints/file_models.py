@@ -55,6 +55,9 @@ class FileModels:
         return self.registry.model_for_class(ClassRef(self.module, class_node))
 
     def model_from_class_expr(self, expr: ast.expr, scope: Scope) -> Optional[ModelInfo]:
+        owner = _classmethod_class(expr, scope)
+        if owner is not None:
+            return self.model_for_local_class(owner)
         ref = self.resolver.resolve_expr(expr, scope)
         if isinstance(ref, ClassRef):
             return self.registry.model_for_class(ref)
@@ -110,6 +113,23 @@ class FileModels:
         if not isinstance(ref, External):
             return False
         return ref.dotted in SQLMODEL_SELECT or is_sqlalchemy(ref.dotted, *SELECT_FUNCTIONS)
+
+
+def _classmethod_class(expr: ast.expr, scope: Scope) -> Optional[ast.ClassDef]:
+    """The class whose ``@classmethod`` has ``expr`` as its ``cls`` parameter, never
+    rebound: ``cls.query...first()`` and ``select(cls)`` there read rows of that class
+    (or of a subclass, which inherits its columns)."""
+    if not isinstance(expr, ast.Name):
+        return None
+    owner, bindings = scope.lookup(expr.id)
+    if owner is None or owner.class_node is None or len(bindings) != 1 or bindings[0].kind != "param":
+        return None
+    function = owner.function  # a scope with a class_node is a method's
+    if not function.args.args or function.args.args[0] is not bindings[0].node:
+        return None
+    if not any(last_name(decorator) == "classmethod" for decorator in function.decorator_list):
+        return None
+    return owner.class_node
 
 
 def _is_ellipsis(node: ast.expr) -> bool:
