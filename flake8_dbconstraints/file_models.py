@@ -14,7 +14,7 @@ from flake8_dbconstraints.declarations import unwrap_optional
 from flake8_dbconstraints.loader import ASSOCIATE_TEXT, ModuleInfo, module_name_for_file
 from flake8_dbconstraints.names import ClassRef, External, is_sqlalchemy, unquote
 from flake8_dbconstraints.registry import ModelInfo, ModelRegistry
-from flake8_dbconstraints.scopes import Scope, last_name, may_bind_in_expressions
+from flake8_dbconstraints.scopes import Scope, is_first_method_parameter, last_name, may_bind_in_expressions
 
 SELECT_FUNCTIONS = ("sqlalchemy.select", "sqlalchemy.future.select", "sqlalchemy.sql.expression.select")
 SQLMODEL_SELECT = frozenset({"sqlmodel.select", "sqlmodel.sql.expression.select"})
@@ -122,12 +122,9 @@ def _classmethod_class(expr: ast.expr, scope: Scope) -> Optional[ast.ClassDef]:
     if not isinstance(expr, ast.Name):
         return None
     owner, bindings = scope.lookup(expr.id)
-    if owner is None or owner.class_node is None or len(bindings) != 1 or bindings[0].kind != "param":
+    if owner is None or len(bindings) != 1 or not is_first_method_parameter(bindings[0], owner):
         return None
-    function = owner.function  # a scope with a class_node is a method's
-    if not function.args.args or function.args.args[0] is not bindings[0].node:
-        return None
-    if not any(last_name(decorator) == "classmethod" for decorator in function.decorator_list):
+    if not any(last_name(decorator) == "classmethod" for decorator in owner.function.decorator_list):
         return None
     return owner.class_node
 

@@ -30,7 +30,9 @@ from typing import Any, Callable, Optional
 from flake8_dbconstraints.declarations import union_members
 from flake8_dbconstraints.names import ClassRef, FunctionRef
 from flake8_dbconstraints.registry import ModelInfo
-from flake8_dbconstraints.scopes import OPAQUE_CALLS, Binding, Scope, last_name, own_nodes, target_text
+from flake8_dbconstraints.scopes import (
+    OPAQUE_CALLS, Binding, Scope, is_first_method_parameter, last_name, own_nodes, target_text,
+)
 
 MAX_DEPTH = 12
 
@@ -250,7 +252,7 @@ class ReceiverResolver:
 
     def _parameter(self, name: str, binding: Binding, scope: Scope) -> Optional[Receiver]:
         function = scope.function
-        if _is_self_parameter(binding, scope):
+        if is_first_method_parameter(binding, scope):
             return self._self(scope.class_node, function)
         if binding.annotation is None or self._is_listener(function):
             return None
@@ -277,7 +279,7 @@ class ReceiverResolver:
         owner, bindings = scope.lookup(expr.value.id)
         if (
             len(bindings) != 1
-            or not _is_self_parameter(bindings[0], owner)
+            or not is_first_method_parameter(bindings[0], owner)
             or owner.function.name == "__init__"
             or owner.function.decorator_list
             or self.file_models.model_for_local_class(owner.class_node) is not None
@@ -552,17 +554,6 @@ def _is_safe_method(function: ast.AST) -> bool:
         ):
             return False  # setters, validators, hybrids, listeners, classmethods...
     return True
-
-
-def _is_self_parameter(binding: Binding, scope: Scope) -> bool:
-    """Is ``binding`` the first parameter of a method defined in a class body?"""
-    function = scope.function
-    return (
-        scope.class_node is not None
-        and isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef))
-        and bool(function.args.args)
-        and function.args.args[0] is binding.node
-    )
 
 
 def _parameters_kept_by_init(class_node: ast.ClassDef) -> dict:

@@ -93,6 +93,18 @@ def own_nodes(function: ast.AST) -> Iterator[ast.AST]:
             stack.extend(ast.iter_child_nodes(node))
 
 
+def is_first_method_parameter(binding: Binding, scope: Scope) -> bool:
+    """Is ``binding`` the first parameter (``self``, ``cls``) of a method defined in a
+    class body?"""
+    function = scope.function
+    return (
+        scope.class_node is not None
+        and isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef))
+        and bool(function.args.args)
+        and function.args.args[0] is binding.node
+    )
+
+
 def last_name(node: ast.AST) -> Optional[str]:
     """``attr`` of ``a.b.attr``, ``name`` of a bare ``name``; None for anything else."""
     if isinstance(node, ast.Attribute):
