@@ -384,3 +384,37 @@ def test_missing_sqlalchemy_metadata_still_gives_a_salt(monkeypatch):
 
     monkeypatch.setattr(importlib.metadata, "version", missing)
     assert cache_module.installed_sqlalchemy_version() == "none"
+
+
+STAMPED_GUARD = "from app.stamped import Visit\n\n\ndef f(visit: Visit):\n    return 1 if visit.started_at else 0\n"
+
+
+def test_changed_type_module_updates_every_file_reading_the_column(project):
+    """A column's type is classified once per process, when a file first reads it; the
+    modules looked up for it are dependencies of every file reading the column, also
+    of the second, which found it classified already."""
+    write_project(project, {
+        "app/types.py": (
+            "from sqlalchemy import DateTime, String, TypeDecorator\n\n\n"
+            "class Stamp(TypeDecorator):\n    impl = DateTime\n    cache_ok = True\n"
+        ),
+        "app/stamped.py": (
+            "from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column\n\n"
+            "from app.types import Stamp\n\n\n"
+            "class Base(DeclarativeBase):\n    pass\n\n\n"
+            "class Visit(Base):\n    __tablename__ = 'visit'\n"
+            "    id: Mapped[int] = mapped_column(primary_key=True)\n"
+            "    started_at = mapped_column(Stamp, nullable=False)\n"
+        ),
+        "app/first.py": STAMPED_GUARD,
+        "app/second.py": STAMPED_GUARD,
+    })
+    assert check(project, "app/first.py") == ["DBC100"]
+    assert check(project, "app/second.py") == ["DBC100"]
+    clear_caches()
+    types = os.path.join(project, "app", "types.py")
+    with open(types, "w") as handle:
+        handle.write(read(types).replace("impl = DateTime", "impl = String") + "\n")
+    clear_caches()
+    assert check(project, "app/second.py") == []
+    assert check(project, "app/first.py") == []

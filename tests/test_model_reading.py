@@ -1934,3 +1934,48 @@ def test_class_assignments_are_scanned_once_per_class_in_a_bounded_cache():
         assert column_types.class_assignment(node, "__tablename__").value == f"t{index}"
     assert len(column_types._ASSIGNMENTS_CACHE) <= 513
     assert column_types.class_assignment(classes[0], "__table_args__") is None
+
+
+# -- columns are classified when first read -------------------------------------------
+
+
+def test_columns_are_classified_only_when_read(project, monkeypatch):
+    from flake8_dbconstraints.registry import ModelRegistry
+
+    classified = []
+    original = ModelRegistry._column_info
+
+    def recording(self, declaration, annotation_map):
+        classified.append(declaration.key)
+        return original(self, declaration, annotation_map)
+
+    monkeypatch.setattr(ModelRegistry, "_column_info", recording)
+    model = read_model(project, doc("a = Column(DateTime, nullable=False)\nb = Column(String)"))
+    assert classified == []
+    assert model.columns["a"].not_null is True
+    assert model.columns.get("a") is model.columns["a"]
+    assert classified == ["a"]
+    assert "b" in model.columns and "missing" not in model.columns and 3 not in model.columns
+    assert model.columns.get("missing") is None
+    assert list(model.columns) == ["id", "a", "b"] and len(model.columns) == 3
+    assert sorted(classified) == ["a", "b", "id"]
+
+
+def test_column_whose_type_cannot_be_read_is_not_a_column(project, monkeypatch):
+    from flake8_dbconstraints.registry import ModelRegistry
+
+    original = ModelRegistry._column_info
+
+    def failing(self, declaration, annotation_map):
+        if declaration.key == "broken":
+            raise ValueError("unreadable type")
+        return original(self, declaration, annotation_map)
+
+    monkeypatch.setattr(ModelRegistry, "_column_info", failing)
+    monkeypatch.delenv("DBC_STRICT")  # the safety net, as in a real run
+    model = read_model(project, doc("broken = Column(DateTime, nullable=False)\nfine = Column(DateTime)"))
+    assert "broken" not in model.columns and model.columns.get("broken") is None
+    with pytest.raises(KeyError):
+        model.columns["broken"]
+    assert list(model.columns) == ["id", "fine"] and len(model.columns) == 2
+    assert model.columns["fine"].not_null is False
