@@ -7,11 +7,12 @@
 Run it with the Python of the environment where flake8 and the plugin are installed
 (e.g. /tmp/venv/bin/python); flake8 is started with that same interpreter.
 
-For every corpus and cache mode the two arms alternate (with, without, with, without,
-... ``--repeat`` times each) after one unmeasured warm-up run, and the table shows
-medians. Both arms run the default flake8 checks (``--isolated --exit-zero --jobs=J``)
-through ``_flake8_without_plugin.py``, which drops the plugin from flake8's plugin
-finder for the "without" arm. Per run: wall time; CPU time = user + sys of flake8 and
+For every corpus and cache mode the two arms alternate (with, without, without, with,
+... ``--repeat`` times each, so that a drift of the machine's speed favours neither)
+after one unmeasured warm-up run, and the table shows medians. Both arms run the
+default flake8 checks (``--isolated --exit-zero --jobs=J``) through
+``_flake8_without_plugin.py``, which drops the plugin from flake8's plugin finder
+for the "without" arm. Per run: wall time; CPU time = user + sys of flake8 and
 every worker it reaped (``os.wait4``); peak RSS = ``ru_maxrss`` of that same tree,
 which is the largest single process (not a sum over the workers, and shared pages
 count in each). Findings = output lines containing " DBC" in the "with" arm.
@@ -306,8 +307,14 @@ class Bench:
         with_runs, without_runs = [], []
         try:
             for index in range(1, self.args.repeat + 1):
-                with_runs.append(one("with", with_cmd, index))
-                without_runs.append(one("without", without_cmd, index))
+                # with, without, without, with, ...: a machine that speeds up or slows
+                # down during the measurement favours neither arm.
+                if index % 2:
+                    with_runs.append(one("with", with_cmd, index))
+                    without_runs.append(one("without", without_cmd, index))
+                else:
+                    without_runs.append(one("without", without_cmd, index))
+                    with_runs.append(one("with", with_cmd, index))
         finally:
             if edited is not None:
                 edited.write_bytes(original)
