@@ -109,6 +109,11 @@ class Row:
     def findings(self) -> int:
         return sum(self.with_runs[0].dbc.values())
 
+    def pair_ratios(self) -> list[float]:
+        """with / without wall time of each pair of runs made one after the other: on a
+        machine whose speed drifts, their spread shows the noise the medians hide."""
+        return [w.wall / o.wall for w, o in zip(self.with_runs, self.without_runs) if o.wall]
+
 
 # --------------------------------------------------------------------------- running flake8
 
@@ -551,6 +556,7 @@ HEADERS = [
     "wall w/o",
     "wall with",
     "ratio",
+    "pairs: median (range)",
     "extra per file",
     "CPU w/o",
     "CPU with",
@@ -566,6 +572,12 @@ def _per_file(extra_seconds: float, files: int) -> str:
     return f"{extra_seconds / files * 1000:.1f} ms" if files else "-"
 
 
+def _pairs(ratios: list[float]) -> str:
+    if not ratios:
+        return "-"
+    return f"{statistics.median(ratios):.2f}x ({min(ratios):.2f}-{max(ratios):.2f}x)"
+
+
 def table_rows(rows: list[Row], verdicts: dict[int, str]) -> list[list[str]]:
     out = []
     for i, row in enumerate(rows):
@@ -579,6 +591,7 @@ def table_rows(rows: list[Row], verdicts: dict[int, str]) -> list[list[str]]:
                 f"{wo:.2f}s",
                 f"{wi:.2f}s",
                 f"{wi / wo:.2f}x" if wo else "-",
+                _pairs(row.pair_ratios()),
                 _per_file(wi - wo, row.case.files),
                 f"{row.med('without', 'cpu'):.2f}s",
                 f"{row.med('with', 'cpu'):.2f}s",
@@ -604,6 +617,7 @@ def table_rows(rows: list[Row], verdicts: dict[int, str]) -> list[list[str]]:
                 f"{wo:.2f}s",
                 f"{wi:.2f}s",
                 f"{wi / wo:.2f}x" if wo else "-",
+                "-",
                 _per_file(wi - wo, sum(r.case.files for r in group)),
                 f"{sum(r.med('without', 'cpu') for r in group):.2f}s",
                 f"{sum(r.med('with', 'cpu') for r in group):.2f}s",
@@ -617,7 +631,7 @@ def table_rows(rows: list[Row], verdicts: dict[int, str]) -> list[list[str]]:
 
 
 def format_table(cells: list[list[str]], markdown: bool) -> str:
-    numeric = [False, True, True, False] + [True] * 8 + [False]
+    numeric = [False, True, True, False] + [True] * 9 + [False]
     if markdown:
         lines = [
             "| " + " | ".join(HEADERS) + " |",
