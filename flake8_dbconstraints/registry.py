@@ -75,10 +75,10 @@ class LazyColumns(Mapping[str, ColumnInfo]):
     A checked file reads few columns of the models it reaches, and classifying a
     column (its type's names resolved through the project's imports, an
     ``Annotated`` alias expanded) was most of reading a model: measured on the
-    100-package benchmark monorepo, one pass over every file built 7,451 columns where the
-    checks read 2,825. What a column's classification looked up is kept with it and
-    replayed into the open recordings at every read, as a model's own lookups are,
-    so that a cached finding still rests on the modules its column's type came from.
+    100-package benchmark monorepo, one pass over every file built 7,451 columns
+    where the checks read 2,825. A column is remembered with the module lookups of
+    its classification, as a model is (``ModelRegistry.remembered``), so that a
+    cached finding still rests on the modules its column's type came from.
     A column whose classification fails is not a column of the model.
     """
 
@@ -90,17 +90,15 @@ class LazyColumns(Mapping[str, ColumnInfo]):
     def _column(self, key: str) -> Optional[ColumnInfo]:
         if key not in self._declared:
             return None
-        loader = self._registry.loader
-        if key not in self._read:
-            declaration, annotation_map = self._declared[key]
+        declaration, annotation_map = self._declared[key]
+
+        def classify() -> Optional[ColumnInfo]:
             column = None
-            with loader.recording() as consulted:
-                with guarded(f"the type of column {key} in {declaration.path}"):
-                    column = self._registry._column_info(declaration, annotation_map)
-            self._read[key] = (column, frozenset(consulted))
-        column, consulted = self._read[key]
-        loader.record(consulted)
-        return column
+            with guarded(f"the type of column {key} in {declaration.path}"):
+                column = self._registry._column_info(declaration, annotation_map)
+            return column
+
+        return self._registry.remembered(self._read, key, classify)
 
     def __getitem__(self, key: str) -> ColumnInfo:
         column = self._column(key)
@@ -112,7 +110,7 @@ class LazyColumns(Mapping[str, ColumnInfo]):
         return isinstance(key, str) and self._column(key) is not None
 
     def __iter__(self) -> Iterator[str]:
-        return (key for key in list(self._declared) if self._column(key) is not None)
+        return (key for key in self._declared if self._column(key) is not None)
 
     def __len__(self) -> int:
         return sum(1 for _key in self)
@@ -157,6 +155,11 @@ class ModelRegistry:
 
     def _memoized(self, name: str, cls: ClassRef, compute) -> Any:
         memo, key = self._memo_for(name, cls)
+        return self.remembered(memo, key, compute)
+
+    def remembered(self, memo: dict, key: Any, compute) -> Any:
+        """``compute()``, kept in ``memo`` with the module lookups it made; a reuse
+        replays them into the open recordings (what a cached finding depends on)."""
         if key in memo:
             answer, consulted = memo[key]
             self.loader.record(consulted)
