@@ -25,7 +25,7 @@ import sys
 from typing import Any, Optional, Union
 
 from flake8_dbconstraints.loader import InstalledLoader, ModuleInfo, ProjectLoader
-from flake8_dbconstraints.scopes import Binding, Scope, last_name
+from flake8_dbconstraints.scopes import Binding, Scope, last_name, settled_module_bindings
 
 MAX_DEPTH = 24
 
@@ -266,6 +266,8 @@ class NameResolver:
         # An ``except ImportError:`` fallback stands in only when the import fails;
         # a ``TYPE_CHECKING`` binding only for type checkers when an ``else`` binds too.
         bindings = [binding for binding in bindings if not binding.fallback] or bindings
+        if owner.parent is None and len(bindings) > 1:
+            bindings = settled_module_bindings(owner, name, bindings)
         results = [self._resolve_binding(binding, owner, depth + 1) for binding in bindings]
         first = results[0]
         if first is None or any(result != first for result in results[1:]):

@@ -270,6 +270,82 @@ class _BindingCollector:
                 writes[line] = statement.value if plain and line not in writes else None
 
 
+SETTLING_KINDS = frozenset({"assign", "annotated", "class", "function", "import"})
+
+
+def settled_module_bindings(scope: Scope, name: str, bindings: list[Binding]) -> list[Binding]:
+    """The binding of a name bound more than once in a module's scope that importers
+    and functions see.
+
+    ``class Base: ...`` then ``Base = declarative_base(cls=Base)`` (SQLAlchemy's own
+    recipe) binds ``Base`` twice; once the module has run, only the last binding
+    counts. It is taken alone when every binding is a statement of the module's own
+    body, nothing run before the last one reads the name or imports (a circular
+    import would see an earlier binding), and no function rebinds it through
+    ``global``. Otherwise every binding is returned, and they must agree."""
+    body = scope.node.body
+    positions = {id(statement): index for index, statement in enumerate(body)}
+    indexes = [positions.get(id(binding.statement or binding.node), -1) for binding in bindings]
+    if -1 in indexes:
+        return bindings
+    last = max(indexes)
+    settling = bindings[indexes.index(last)]
+    if settling.kind not in SETTLING_KINDS or name in _rebound_by_functions(scope):
+        return bindings
+    before = body[min(indexes):last]
+    if any(isinstance(statement, (ast.Import, ast.ImportFrom)) for statement in before) or any(
+        _read_when_run(statement, name) for statement in body[:last]
+    ):
+        return bindings
+    return [settling]
+
+
+def _read_when_run(statement: ast.stmt, name: str) -> bool:
+    """Does running ``statement`` read ``name``? Function bodies run later."""
+    stack: list = [statement]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Name) and node.id == name and not isinstance(node.ctx, ast.Store):
+            return True
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            stack.extend([*node.decorator_list, node.args, *filter(None, [node.returns])])
+        elif isinstance(node, ast.Lambda):
+            stack.append(node.args)
+        else:
+            stack.extend(ast.iter_child_nodes(node))
+    return False
+
+
+def _rebound_by_functions(scope: Scope) -> frozenset:
+    """Names declared ``global`` somewhere in the module and bound somewhere inside
+    a function or class (conservatively: by any of them)."""
+    key = ("rebound through global",)
+    if key not in scope.memo:
+        declared: set = set()
+        bound: set = set()
+        for node in ast.walk(scope.node):
+            if isinstance(node, ast.Global):
+                declared.update(node.names)
+            elif isinstance(node, SCOPE_NODES):
+                bound.update(_names_bound_in(node))
+        scope.memo[key] = frozenset(declared & bound)
+    return scope.memo[key]
+
+
+def _names_bound_in(definition: ast.AST) -> Iterator[str]:
+    for node in ast.walk(definition):
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            yield node.id
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            yield from ((alias.asname or alias.name).split(".")[0] for alias in node.names)
+        elif node is not definition:
+            # a nested def or class, ``except ... as name``, a match capture
+            for field in ("name", "rest"):
+                value = getattr(node, field, None)
+                if isinstance(value, str):
+                    yield value
+
+
 def _type_checking_with_else(statement: ast.stmt) -> bool:
     if not (isinstance(statement, ast.If) and statement.orelse):
         return False

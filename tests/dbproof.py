@@ -36,6 +36,7 @@ SQLITE_MODULES = (
     "partial_column",
     "json_models",
     "decorated_types",
+    "augmented_base",
 )
 # Modules built on 2.0-only APIs (DeclarativeBase, Mapped, SQLModel).
 MODULES_NEEDING_SQLALCHEMY_2 = frozenset({"mapped", "sqlmodel_models", "mixins"})

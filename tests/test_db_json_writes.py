@@ -14,7 +14,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm.attributes import flag_dirty, flag_modified
 
 from tests import dbproof
-from tests.fixtures.models import json_models
+from tests.fixtures.models import augmented_base, json_models
+from tests.fixtures.models.augmented_base import Job
 from tests.fixtures.models.json_models import Invoice, Patient
 
 PROFILE = {"blood": "A+", "vitals": {"pulse": 70}}
@@ -42,6 +43,11 @@ saved = cases.saved_change
 @lost(Patient, "profile", PROFILE, NOTED)
 def dict_setitem(session, patient):
     patient.profile["note"] = "x"
+
+
+@lost(Job, "payload", {"attempts": 0}, {"attempts": 1})
+def dict_setitem_on_an_augmented_base(session, job):
+    job.payload["attempts"] = 1
 
 
 @lost(Patient, "profile", PROFILE, NOTED)
@@ -451,6 +457,7 @@ def _params(case_list):
 @pytest.fixture
 def engine():
     engine = dbproof.create_sqlite_engine(json_models)
+    dbproof.find_metadata(augmented_base).create_all(engine)
     yield engine
     engine.dispose()
 

@@ -127,6 +127,9 @@ EXPECTED_COLUMNS = {
     ("json_models", "Invoice", "lines"): (False, "JSON"),
     ("json_models", "Invoice", "snapshot"): (False, "PickleType"),
     ("json_models", "Invoice", "extra"): (False, "JSONDocument"),  # TypeDecorator, impl JSON
+    ("augmented_base", "Job", "queued_at"): (False, "DateTime"),  # Base = declarative_base(cls=Base)
+    ("augmented_base", "Job", "name"): (True, "String"),
+    ("augmented_base", "Job", "payload"): (False, "JSON"),
     ("json_pg_models", "Visit", "vitals"): (False, "JSONB"),
     ("json_pg_models", "Visit", "history"): (True, "JSONB"),
     ("json_pg_models", "Visit", "scores"): (False, "ARRAY"),

@@ -219,6 +219,82 @@ def test_builtin_names_resolve_unless_bound_or_declared_global(source, name, ref
         assert resolved == ref
 
 
+# -- a module-level name bound more than once ------------------------------------------------
+# SQLAlchemy's "augmenting the base" recipe binds ``Base`` twice: a plain class, then
+# the declarative base made from it. Importers see the last binding; it is taken alone
+# only when nothing could have seen an earlier one.
+AUGMENTED_BASE = """\
+import datetime
+
+from sqlalchemy import Column, DateTime, Integer
+from sqlalchemy.orm import declarative_base
+
+
+class Base:
+    def __repr__(self):
+        return type(self).__name__
+
+
+{between}Base = declarative_base(cls=Base)
+{after}
+
+class Visit(Base):
+    __tablename__ = "visit"
+    id = Column(Integer, primary_key=True)
+    started_at = Column(DateTime, nullable=False)
+"""
+REBINDINGS = {
+    "the recipe": ("", "", True),
+    "a function reads the name later": ("def describe():\n    return Base\n\n\n", "", True),
+    "a lambda reads the name later": ("describe = lambda: Base\n", "", True),
+    "a lambda's default reads it now": ("describe = lambda base=Base: base\n", "", False),
+    "a function declares it global and only sets an attribute": (
+        "", "\ndef init(session):\n    global Base\n    Base.query = session.query_property()\n", True),
+    "a class between reads the earlier binding": ("class Mixin(Base):\n    pass\n\n\n", "", False),
+    "a decorator between reads it": ("@Base\ndef helper():\n    pass\n\n\n", "", False),
+    "an import between could see the earlier binding": ("import app.other\n\n", "", False),
+    "a function rebinds it through global": ("", "\ndef reset():\n    global Base\n    Base = object\n", False),
+    "a later conditional rebinding": ("", "if datetime.MINYEAR:\n    Base = object\n", False),
+    "rebound last by a loop": ("", "for Base in [Base]:\n    pass\n", False),
+}
+
+
+@pytest.mark.parametrize("between, after, reported", REBINDINGS.values(), ids=REBINDINGS.keys())
+def test_a_module_name_bound_twice_is_its_last_binding_only_when_nothing_saw_the_first(
+    project, between, after, reported
+):
+    models = AUGMENTED_BASE.format(between=between, after=after)
+    source = "from app.models.visits import Visit" + guard_on("Visit", "  # expect: DBC101" if reported else "")
+    project.write({**LAYOUT, "app/models/visits.py": models, "app/other.py": "", CHECKED: source})
+    assert project.check() == expected(source)
+    assert (project.check() != []) is reported
+
+
+GLOBAL_REBINDINGS = {
+    "assigned": ("def f():\n    global Base\n    Base = object", {"Base"}),
+    "imported": ("def f():\n    global Base\n    from app.other import Base", {"Base"}),
+    "imported as a package": ("def f():\n    global Base\n    import Base.sub", {"Base"}),
+    "a nested class": ("def f():\n    global Base\n    class Base:\n        pass", {"Base"}),
+    "an exception name": ("def f():\n    global Base\n    try:\n        pass\n    except E as Base:\n        pass",
+                          {"Base"}),
+    "in a class body": ("class Holder:\n    global Base\n    Base = object", {"Base"}),
+    "only an attribute set": ("def f(session):\n    global Base\n    Base.query = session", set()),
+    "bound without global": ("def f():\n    Base = object", set()),
+}
+if sys.version_info >= (3, 10):
+    GLOBAL_REBINDINGS["a match capture"] = (
+        "def f(x):\n    global Base\n    match x:\n        case {**Base}:\n            pass", {"Base"})
+
+
+@pytest.mark.parametrize("source, rebound", GLOBAL_REBINDINGS.values(), ids=GLOBAL_REBINDINGS.keys())
+def test_names_a_function_may_rebind_through_global(source, rebound):
+    from flake8_dbconstraints.scopes import _rebound_by_functions
+
+    scope = Scope(ast.parse(source), None)
+    assert _rebound_by_functions(scope) == rebound
+    assert _rebound_by_functions(scope) is _rebound_by_functions(scope)  # computed once per module
+
+
 # -- star imports in model packages -----------------------------------------------------
 def test_star_imports_are_searched_in_order_past_unrelated_statements(project):
     package_init = """\
@@ -547,7 +623,10 @@ FLASK_EXTENSIONS = {
     "call of a function": (
         "from flask_sqlalchemy import SQLAlchemy\ndef make():\n    return SQLAlchemy()\ndb = make()\n", False),
     "another library's class": ("from other_orm import Database\ndb = Database()\n", False),
-    "bound twice": ("from flask_sqlalchemy import SQLAlchemy\ndb = SQLAlchemy()\ndb = SQLAlchemy()\n", False),
+    # importers see the last binding; read in between, the name is unknown
+    "bound twice": ("from flask_sqlalchemy import SQLAlchemy\ndb = SQLAlchemy()\ndb = SQLAlchemy()\n", True),
+    "bound twice, read in between": (
+        "from flask_sqlalchemy import SQLAlchemy\ndb = SQLAlchemy()\nModel = db.Model\ndb = SQLAlchemy()\n", False),
 }
 
 
