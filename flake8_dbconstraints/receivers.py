@@ -149,8 +149,34 @@ class ReceiverResolver:
     def _annotated_function(self, call: ast.Call, scope: Scope) -> Optional[FunctionRef]:
         """The project function, or model's class method, that ``call`` calls, when it
         has a return annotation."""
-        ref = self.file_models.resolver.resolve_expr(call.func, scope) or self._class_method(call.func, scope)
+        func = call.func
+        ref = (
+            self.file_models.resolver.resolve_expr(func, scope)
+            or self._class_method(func, scope)
+            or self._own_method(func, scope)
+        )
         return ref if isinstance(ref, FunctionRef) and ref.node.returns is not None else None
+
+    def _own_method(self, func: ast.expr, scope: Scope) -> Optional[FunctionRef]:
+        """``self.get(name)`` in a method: the one method of that name in the body of
+        the method's own class. A subclass may override it, but a type checker holds
+        the override to the same return annotation."""
+        if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)):
+            return None
+        owner, bindings = scope.lookup(func.value.id)
+        if owner is None or len(bindings) != 1 or not is_first_method_parameter(bindings[0], owner):
+            return None
+        if any(last_name(decorator) == "staticmethod" for decorator in owner.node.decorator_list):
+            return None  # its first parameter is no self
+        methods = [
+            statement for statement in owner.class_node.body
+            if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)) and statement.name == func.attr
+        ]
+        if len(methods) != 1 or any(
+            last_name(decorator) not in ("classmethod", "staticmethod") for decorator in methods[0].decorator_list
+        ):
+            return None  # overloads, properties and other decorated callables are not followed
+        return FunctionRef(owner.module, methods[0])
 
     def _class_method(self, func: ast.expr, scope: Scope) -> Optional[FunctionRef]:
         """``Visit.latest()``: a ``@classmethod`` or ``@staticmethod`` in the body of a
