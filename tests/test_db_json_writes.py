@@ -104,6 +104,13 @@ def initialize_when_empty_then_change(session, patient):
 
 
 @lost(Patient, "profile", PROFILE, NOTED)
+def initialize_when_not_a_dict_then_change(session, patient):
+    if isinstance(patient.profile, dict) is False:
+        patient.profile = {}  # the stored value is a dict: never runs
+    patient.profile["note"] = "x"
+
+
+@lost(Patient, "profile", PROFILE, NOTED)
 def reassign_alias(session, patient):
     profile = patient.profile
     profile["note"] = "x"

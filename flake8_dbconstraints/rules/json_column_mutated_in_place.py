@@ -184,17 +184,32 @@ def _initialized_when_empty(scope: Scope, column: ast.Attribute, node: ast.AST) 
 
 
 def _emptiness_tested(test: ast.expr) -> Optional[ast.expr]:
-    """``x`` of ``not x``, ``x is None`` or ``x == None``."""
+    """``x`` of ``not x``, ``x is None`` or ``x == None``, and of ``not isinstance(x,
+    dict)`` or ``isinstance(x, dict) is False``: a dict already stored fails them all."""
     if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
-        return test.operand
+        return _isinstance_subject(test.operand) or test.operand
     if (
         isinstance(test, ast.Compare)
         and len(test.ops) == 1
         and isinstance(test.ops[0], (ast.Is, ast.Eq))
         and isinstance(test.comparators[0], ast.Constant)
-        and test.comparators[0].value is None
     ):
-        return test.left
+        if test.comparators[0].value is None:
+            return test.left
+        if test.comparators[0].value is False:
+            return _isinstance_subject(test.left)
+    return None
+
+
+def _isinstance_subject(test: ast.expr) -> Optional[ast.expr]:
+    """``x`` of ``isinstance(x, T)``."""
+    if (
+        isinstance(test, ast.Call)
+        and isinstance(test.func, ast.Name)
+        and test.func.id == "isinstance"
+        and len(test.args) == 2
+    ):
+        return test.args[0]
     return None
 
 
