@@ -89,6 +89,8 @@ class FunctionRef:
 class Value:
     module: ModuleInfo
     node: ast.expr
+    # where the expression is evaluated, when not at the top of the module
+    scope: Optional[Scope] = None
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Value) and other.node is self.node
@@ -302,17 +304,67 @@ class NameResolver:
             return self.resolve_in_module(base.module, attr, depth + 1)
         if isinstance(base, Value) and self.is_flask_sqlalchemy(base, depth + 1):
             return External(flask_attribute(attr))
+        if isinstance(base, Value):
+            cls = self._constructed_class(base, depth + 1)
+            return self._instance_member(cls, attr, depth + 1) if cls is not None else None
         if isinstance(base, Instance):
-            return self._typed_property(base.cls, attr, depth + 1)
+            return self._instance_member(base.cls, attr, depth + 1)
         return None
 
-    def _typed_property(self, cls: ClassRef, attr: str, depth: int) -> Ref:
-        """The class a property annotated ``-> type[X]`` returns, defined in the class
-        itself; anything else the class binds to that name is unknown."""
+    def _constructed_class(self, value: Value, depth: int) -> Optional[ClassRef]:
+        """The project class a value is made by: ``SessionController()``."""
+        call = value.node
+        if not isinstance(call, ast.Call):
+            return None
+        ref = self.resolve_expr(call.func, value.scope or value.module.scope, depth + 1)
+        return ref if isinstance(ref, ClassRef) else None
+
+    def _instance_member(self, cls: ClassRef, attr: str, depth: int) -> Ref:
+        """What ``attr`` of an instance of a project class is, as far as the class's own
+        body says: a typed property, a method (``controller.get_agent``), or an object
+        that ``__init__`` alone sets (``self.agents_controller = AgentsController()``).
+        Members inherited from bases are not followed."""
         found = Scope(cls.node, cls.module.scope).bindings.get(attr, [])
+        if not found:
+            return self._set_by_init(cls, attr)
         if len(found) != 1 or found[0].kind != "function" or not isinstance(found[0].node, ast.FunctionDef):
             return None
         function = found[0].node
+        if all(last_name(decorator) in ("classmethod", "staticmethod") for decorator in function.decorator_list):
+            return FunctionRef(cls.module, function)
+        return self._typed_property(cls, function, depth + 1)
+
+    def _set_by_init(self, cls: ClassRef, attr: str) -> Ref:
+        """``self.attr = Call(...)``, a statement of ``__init__``'s own body, when no
+        other method of the class assigns or deletes ``self.attr``."""
+        writes = []
+        init = None
+        for statement in cls.node.body:
+            if not isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)) or not statement.args.args:
+                continue
+            own = statement.args.args[0].arg
+            if statement.name == "__init__":
+                init = statement
+            writes.extend(
+                (statement, node) for node in ast.walk(statement)
+                if isinstance(node, ast.Attribute) and node.attr == attr and not isinstance(node.ctx, ast.Load)
+                and isinstance(node.value, ast.Name) and node.value.id == own
+            )
+        if init is None or len(writes) != 1 or writes[0][0] is not init:
+            return None
+        for statement in init.body:
+            if (
+                isinstance(statement, ast.Assign)
+                and len(statement.targets) == 1
+                and statement.targets[0] is writes[0][1]
+                and isinstance(statement.value, ast.Call)
+            ):
+                return Value(cls.module, statement.value, Scope(init, cls.module.scope))
+        return None
+
+    def _typed_property(self, cls: ClassRef, function: ast.FunctionDef, depth: int) -> Ref:
+        """The class a property annotated ``-> type[X]`` returns; any other decorated
+        function is unknown."""
         if len(function.decorator_list) != 1:
             return None
         decorator = self.resolve_expr(function.decorator_list[0], cls.module.scope, depth + 1)
@@ -341,7 +393,7 @@ class NameResolver:
             value = binding.node
             if isinstance(value, (ast.Name, ast.Attribute)):
                 return self.resolve_expr(value, scope, depth + 1)
-            return Value(module, value)
+            return Value(module, value, scope)
         return None
 
     def _import_source(self, module: ModuleInfo, statement: ast.ImportFrom) -> Optional[ModuleInfo]:
