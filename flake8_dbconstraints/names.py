@@ -112,6 +112,15 @@ TYPE_NAMES = frozenset({"type", "Type"})
 PROPERTY_NAMES = frozenset({"builtins.property", "functools.cached_property"})
 
 
+def _only_method(cls: ClassRef, bindings: list) -> Optional[FunctionRef]:
+    if len(bindings) != 1 or bindings[0].kind != "function":
+        return None
+    function = bindings[0].node
+    if all(last_name(decorator) in ("classmethod", "staticmethod") for decorator in function.decorator_list):
+        return FunctionRef(cls.module, function)
+    return None
+
+
 def unquote(node: Optional[ast.expr]) -> Optional[ast.expr]:
     """A string annotation's expression (``"Visit"`` -> ``Visit``); others unchanged."""
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
@@ -327,12 +336,18 @@ class NameResolver:
         found = Scope(cls.node, cls.module.scope).bindings.get(attr, [])
         if not found:
             return self._set_by_init(cls, attr)
+        method = _only_method(cls, found)
+        if method is not None:
+            return method
         if len(found) != 1 or found[0].kind != "function" or not isinstance(found[0].node, ast.FunctionDef):
             return None
-        function = found[0].node
-        if all(last_name(decorator) in ("classmethod", "staticmethod") for decorator in function.decorator_list):
-            return FunctionRef(cls.module, function)
-        return self._typed_property(cls, function, depth + 1)
+        return self._typed_property(cls, found[0].node, depth + 1)
+
+    def method_of(self, cls: ClassRef, attr: str) -> Optional[FunctionRef]:
+        """The one method the class's own body defines under ``attr``: undecorated, a
+        classmethod or a staticmethod. Overloads, properties, other decorated
+        callables and names bound twice are not followed."""
+        return _only_method(cls, Scope(cls.node, cls.module.scope).bindings.get(attr, []))
 
     def _set_by_init(self, cls: ClassRef, attr: str) -> Ref:
         """``self.attr = Call(...)``, a statement of ``__init__``'s own body, when no

@@ -168,15 +168,7 @@ class ReceiverResolver:
             return None
         if any(last_name(decorator) == "staticmethod" for decorator in owner.node.decorator_list):
             return None  # its first parameter is no self
-        methods = [
-            statement for statement in owner.class_node.body
-            if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)) and statement.name == func.attr
-        ]
-        if len(methods) != 1 or any(
-            last_name(decorator) not in ("classmethod", "staticmethod") for decorator in methods[0].decorator_list
-        ):
-            return None  # overloads, properties and other decorated callables are not followed
-        return FunctionRef(owner.module, methods[0])
+        return self.file_models.resolver.method_of(ClassRef(owner.module, owner.class_node), func.attr)
 
     def _class_method(self, func: ast.expr, scope: Scope) -> Optional[FunctionRef]:
         """``Visit.latest()``: a ``@classmethod`` or ``@staticmethod`` in the body of a
