@@ -25,7 +25,7 @@ import sys
 from typing import Any, Optional, Union
 
 from flake8_dbconstraints.loader import InstalledLoader, ModuleInfo, ProjectLoader
-from flake8_dbconstraints.scopes import Binding, Scope, last_name, settled_module_bindings
+from flake8_dbconstraints.scopes import Binding, Scope, assigned_only_by_init, last_name, settled_module_bindings
 
 MAX_DEPTH = 24
 
@@ -352,30 +352,11 @@ class NameResolver:
     def _set_by_init(self, cls: ClassRef, attr: str) -> Ref:
         """``self.attr = Call(...)``, a statement of ``__init__``'s own body, when no
         other method of the class assigns or deletes ``self.attr``."""
-        writes = []
-        init = None
-        for statement in cls.node.body:
-            if not isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)) or not statement.args.args:
-                continue
-            own = statement.args.args[0].arg
-            if statement.name == "__init__":
-                init = statement
-            writes.extend(
-                (statement, node) for node in ast.walk(statement)
-                if isinstance(node, ast.Attribute) and node.attr == attr and not isinstance(node.ctx, ast.Load)
-                and isinstance(node.value, ast.Name) and node.value.id == own
-            )
-        if init is None or len(writes) != 1 or writes[0][0] is not init:
+        init, assigned = assigned_only_by_init(cls.node)
+        statement = assigned.get(attr)
+        if statement is None or statement not in init.body or not isinstance(statement.value, ast.Call):
             return None
-        for statement in init.body:
-            if (
-                isinstance(statement, ast.Assign)
-                and len(statement.targets) == 1
-                and statement.targets[0] is writes[0][1]
-                and isinstance(statement.value, ast.Call)
-            ):
-                return Value(cls.module, statement.value, Scope(init, cls.module.scope))
-        return None
+        return Value(cls.module, statement.value, Scope(init, cls.module.scope))
 
     def _typed_property(self, cls: ClassRef, function: ast.FunctionDef, depth: int) -> Ref:
         """The class a property annotated ``-> type[X]`` returns; any other decorated

@@ -31,7 +31,8 @@ from flake8_dbconstraints.declarations import union_members
 from flake8_dbconstraints.names import ClassRef, FunctionRef
 from flake8_dbconstraints.registry import ModelInfo
 from flake8_dbconstraints.scopes import (
-    OPAQUE_CALLS, Binding, Scope, is_first_method_parameter, last_name, own_nodes, target_text,
+    OPAQUE_CALLS, Binding, Scope, assigned_only_by_init, is_first_method_parameter, last_name, methods_with_self,
+    own_nodes, target_text,
 )
 
 MAX_DEPTH = 12
@@ -579,40 +580,20 @@ def _parameters_kept_by_init(class_node: ast.ClassDef) -> dict:
     parameter is annotated and never rebound, when no other statement of the class
     assigns or deletes ``self.attr``. A class whose methods call ``setattr`` (or
     another of ``OPAQUE_CALLS``) on anything keeps nothing."""
-    methods = [
-        statement for statement in class_node.body
-        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)) and statement.args.args
-    ]
-    init = next((method for method in methods if method.name == "__init__"), None)
-    if init is None:
+    init, assigned = assigned_only_by_init(class_node)
+    if init is None or any(
+        isinstance(node, ast.Call) and last_name(node.func) in OPAQUE_CALLS
+        for method in methods_with_self(class_node) for node in ast.walk(method)
+    ):
         return {}
     arguments = init.args.args[1:] + init.args.kwonlyargs
     annotations = {argument.arg: argument.annotation for argument in arguments if argument.annotation is not None}
-    writes: dict = {}
-    kept: dict = {}  # attribute -> the value ``__init__`` assigns it alone, or None
-    values: dict = {}  # the target of each single-target ``=`` of ``__init__`` -> its value
-    for method in methods:
-        self_name = method.args.args[0].arg
-        for node in ast.walk(method):
-            if isinstance(node, ast.Call) and last_name(node.func) in OPAQUE_CALLS:
-                return {}
-            if method is init and isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
-                annotations.pop(node.id, None)  # the parameter is rebound
-            if method is init and isinstance(node, ast.Assign) and len(node.targets) == 1:
-                values[node.targets[0]] = node.value  # walked before its target
-            if not (
-                isinstance(node, ast.Attribute)
-                and isinstance(node.ctx, (ast.Store, ast.Del))
-                and isinstance(node.value, ast.Name)
-                and node.value.id == self_name
-            ):
-                continue
-            writes[node.attr] = writes.get(node.attr, 0) + 1
-            if method is init:
-                kept[node.attr] = values.get(node)
+    for node in ast.walk(init):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            annotations.pop(node.id, None)  # the parameter is rebound
     return {
-        attr: annotations[value.id] for attr, value in kept.items()
-        if writes[attr] == 1 and isinstance(value, ast.Name) and value.id in annotations
+        attr: annotations[statement.value.id] for attr, statement in assigned.items()
+        if isinstance(statement.value, ast.Name) and statement.value.id in annotations
     }
 
 

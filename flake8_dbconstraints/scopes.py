@@ -126,6 +126,44 @@ def target_text(node: ast.AST) -> Optional[str]:
     return None
 
 
+def methods_with_self(class_node: ast.ClassDef) -> list:
+    """The functions of a class body that take a first parameter."""
+    return [
+        statement for statement in class_node.body
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)) and statement.args.args
+    ]
+
+
+def assigned_only_by_init(class_node: ast.ClassDef) -> tuple[Optional[ast.FunctionDef], dict[str, ast.Assign]]:
+    """The class's ``__init__``, and for each ``self.attr`` that no other statement of
+    the class assigns or deletes: the single-target ``=`` of ``__init__`` (at any depth
+    of its body) that sets it. ``self`` is each method's first parameter."""
+    methods = methods_with_self(class_node)
+    inits = [method for method in methods if method.name == "__init__"]
+    if not inits:
+        return None, {}
+    init = inits[-1]  # a later ``def __init__`` replaces an earlier one
+    writes: dict[str, int] = {}
+    kept: dict[str, ast.Assign] = {}
+    assignments: dict[int, ast.Assign] = {}  # id of each single target of __init__ -> its ``=``
+    for method in methods:
+        self_name = method.args.args[0].arg
+        for node in ast.walk(method):
+            if method is init and isinstance(node, ast.Assign) and len(node.targets) == 1:
+                assignments[id(node.targets[0])] = node  # walked before its target
+            if not (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.ctx, (ast.Store, ast.Del))
+                and isinstance(node.value, ast.Name)
+                and node.value.id == self_name
+            ):
+                continue
+            writes[node.attr] = writes.get(node.attr, 0) + 1
+            if method is init and id(node) in assignments:
+                kept[node.attr] = assignments[id(node)]
+    return init, {attr: statement for attr, statement in kept.items() if writes[attr] == 1}
+
+
 OPAQUE_CALLS = frozenset({"setattr", "delattr", "make_transient", "make_transient_to_detached", "expunge"})
 # Text that means expressions may bind names or make objects opaque; without it the
 # collector looks at statements only (measured: two thirds of its time on indico).
