@@ -384,12 +384,7 @@ class ReceiverResolver:
         if isinstance(expr, ast.Await):
             return self._query_kind(expr.value, scope, depth + 1)
         if isinstance(expr, ast.Name):
-            owner, bindings = scope.lookup(expr.id)
-            if owner is not None and len(bindings) == 1 and bindings[0].kind == "assign":
-                kind_models = self._query_kind(bindings[0].node, owner, depth + 1)
-                if kind_models is not None and kind_models[0] in ("query", "select", "result", "rows", "many", "row"):
-                    return kind_models
-            return None
+            return self._query_name(expr.id, scope, depth + 1)
         if isinstance(expr, ast.Attribute):
             if expr.attr == "query":  # Flask-SQLAlchemy / query_property: ``M.query``
                 model = self.file_models.model_from_class_expr(expr.value, scope)
@@ -426,6 +421,8 @@ class ReceiverResolver:
         inner = self._query_kind(func.value, scope, depth + 1)
         if inner is None:
             return self._annotated_query(expr, scope)
+        if inner is REFINED:
+            return REFINED if method in CHAIN_METHODS and not _is_outer_join(expr) else None
         kind, models = inner
         several = not _one_entity(models)
         if kind in ("query", "select") and method in CHAIN_METHODS:
@@ -458,6 +455,28 @@ class ReceiverResolver:
             if method in ("unique", "all", "fetchall"):
                 return ("rows", models)
         return None
+
+    def _query_name(self, name: str, scope: Scope, depth: int) -> Optional[tuple[str, tuple]]:
+        """A name bound only by ``=``, each to the same statement, query or result, or
+        to a refinement of the name itself (``statement = statement.where(...)``)."""
+        owner, bindings = scope.lookup(name)
+        if owner is None or not bindings or any(binding.kind != "assign" for binding in bindings):
+            return None
+        memo_key = ("query", name)
+        if memo_key in owner.memo:
+            return owner.memo[memo_key]  # REFINED while its own bindings are read
+        owner.memo[memo_key] = REFINED
+        results = [self._query_kind(binding.node, owner, depth + 1) for binding in bindings]
+        known = [result for result in results if result is not REFINED]
+        result = known[0] if known else None
+        if result is not None and (
+            result[0] not in ("query", "select", "result", "rows", "many", "row")
+            or any(other is None or other[0] != result[0] or not _same_models(other[1], result[1]) for other in known)
+            or (len(known) < len(results) and result[0] not in ("query", "select"))
+        ):
+            result = None
+        owner.memo[memo_key] = result
+        return result
 
     def _annotated_query(self, call: ast.Call, scope: Scope) -> Optional[tuple[str, tuple]]:
         """A project function or a model's class method annotated ``-> ScalarResult[M]``
@@ -506,6 +525,15 @@ def _is_outer_join(call: ast.Call) -> bool:
         keyword.arg in ("isouter", "full") and not (isinstance(keyword.value, ast.Constant) and not keyword.value.value)
         for keyword in call.keywords
     )
+
+
+# What a name's refinement of itself (``q = q.filter(...)``) selects while that name's
+# bindings are being read: whatever its other bindings select.
+REFINED = ("refined", ())
+
+
+def _same_models(first: tuple, second: tuple) -> bool:
+    return len(first) == len(second) and all(a is b for a, b in zip(first, second))
 
 
 def _agree(results: list) -> Optional[Receiver]:

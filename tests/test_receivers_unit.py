@@ -334,8 +334,12 @@ NAMED_QUERIES = {
     "list bound to a name": (["rows = session.query(Visit).all()", "rows  #@"], None),
     "row bound to a name": (["visit = session.get(Visit, 1)", "visit  #@"], LOADED),
     "row bound to a name, then first": (["visit = session.get(Visit, 1)", "visit.first()  #@"], None),
-    "query rebound to a filtered query": (
+    "query refined by rebinding it": (
         ["query = session.query(Visit)", "query = query.filter(x)", "query.first()  #@"],
+        LOADED,
+    ),
+    "query rebound to another model's query": (
+        ["query = session.query(Visit)", "query = session.query(Patient)", "query.first()  #@"],
         None,
     ),
     "name bound to an unknown call": (['result = session.execute(text("x"))', "result.scalar_one()  #@"], None),
