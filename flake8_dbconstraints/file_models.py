@@ -7,8 +7,9 @@ guard's receiver needs them.
 from __future__ import annotations
 
 import ast
+import contextlib
 import os
-from typing import Optional
+from typing import Iterator, Optional
 
 from flake8_dbconstraints.declarations import unwrap_optional
 from flake8_dbconstraints.loader import ASSOCIATE_TEXT, ModuleInfo, module_name_for_file
@@ -46,6 +47,9 @@ class FileModels:
             transient=True,
             associates_types=ASSOCIATE_TEXT.decode() in source,
         )
+        # A class method read for the model it is called on (``Ticket.get(pk)`` running
+        # a mixin's ``get``): its ``cls`` is that model. Keyed by the method's node.
+        self._cls_of: dict = {}
 
     @property
     def scope(self) -> Scope:
@@ -54,10 +58,20 @@ class FileModels:
     def model_for_local_class(self, class_node: ast.ClassDef) -> Optional[ModelInfo]:
         return self.registry.model_for_class(ClassRef(self.module, class_node))
 
+    @contextlib.contextmanager
+    def cls_bound_to(self, method: ast.AST, model: ModelInfo) -> Iterator[None]:
+        """While reading ``method``, its ``cls`` is ``model``."""
+        self._cls_of[method] = model
+        try:
+            yield
+        finally:
+            del self._cls_of[method]
+
     def model_from_class_expr(self, expr: ast.expr, scope: Scope) -> Optional[ModelInfo]:
-        owner = _classmethod_class(expr, scope)
+        owner = _classmethod_scope(expr, scope)
         if owner is not None:
-            return self.model_for_local_class(owner)
+            bound = self._cls_of.get(owner.function)
+            return bound if bound is not None else self.model_for_local_class(owner.class_node)
         ref = self.resolver.resolve_expr(expr, scope)
         if isinstance(ref, ClassRef):
             return self.registry.model_for_class(ref)
@@ -115,9 +129,9 @@ class FileModels:
         return ref.dotted in SQLMODEL_SELECT or is_sqlalchemy(ref.dotted, *SELECT_FUNCTIONS)
 
 
-def _classmethod_class(expr: ast.expr, scope: Scope) -> Optional[ast.ClassDef]:
-    """The class whose ``@classmethod`` has ``expr`` as its ``cls`` parameter, never
-    rebound: ``cls.query...first()`` and ``select(cls)`` there read rows of that class
+def _classmethod_scope(expr: ast.expr, scope: Scope) -> Optional[Scope]:
+    """The scope of the ``@classmethod`` whose ``cls`` parameter ``expr`` is, never
+    rebound: ``cls.query...first()`` and ``select(cls)`` there read rows of its class
     (or of a subclass, which inherits its columns)."""
     if not isinstance(expr, ast.Name):
         return None
@@ -126,7 +140,7 @@ def _classmethod_class(expr: ast.expr, scope: Scope) -> Optional[ast.ClassDef]:
         return None
     if not any(last_name(decorator) == "classmethod" for decorator in owner.function.decorator_list):
         return None
-    return owner.class_node
+    return owner
 
 
 def _is_ellipsis(node: ast.expr) -> bool:

@@ -85,6 +85,7 @@ class ReceiverResolver:
         self._listeners: Optional[set] = None
         self._used_by_unsafe: dict = {}  # class node -> _used_by_unsafe_methods
         self._kept_parameters: dict = {}  # class node -> _parameters_kept_by_init
+        self._class_method_memo: dict = {}  # (method node, id of the model) -> its rows
 
     def _is_listener(self, function: ast.AST) -> bool:
         """Event listeners see objects before they are flushed (SEMANTICS 3): a
@@ -127,7 +128,11 @@ class ReceiverResolver:
             target = self.file_models.relationship_target(owner.model, expr.attr)
             return Receiver(target, "row") if target is not None else None
         if isinstance(expr, ast.Call):
-            return self._query(expr, scope, depth + 1) or self._helper_result(expr, scope)
+            return (
+                self._query(expr, scope, depth + 1)
+                or self._helper_result(expr, scope)
+                or self._class_method_rows(expr, scope)
+            )
         return None
 
     def _helper_result(self, call: ast.Call, scope: Scope) -> Optional[Receiver]:
@@ -205,6 +210,43 @@ class ReceiverResolver:
             if receiver is None or receiver.many or receiver.state != "loaded" or receiver.model is not model:
                 return False
         return bool(values)
+
+    def _class_method_rows(self, call: ast.Call, scope: Scope) -> Optional[Receiver]:
+        """``Ticket.get(pk)``: a ``@classmethod`` the model defines or inherits (zou's
+        ``BaseMixin.get``) whose every ``return`` hands back a query's row, or rows, of
+        ``cls``, read with ``cls`` as the model it is called on. No annotation needed:
+        the query says what comes back."""
+        func = call.func
+        if not isinstance(func, ast.Attribute):
+            return None
+        owner = self.file_models.resolver.resolve_expr(func.value, scope)
+        if not isinstance(owner, ClassRef):
+            return None
+        model = self.file_models.registry.model_for_class(owner)
+        found = self.file_models.registry.class_method(owner, func.attr) if model is not None else None
+        if found is None:
+            return None
+        key = (found[1].node, id(model))
+        if key not in self._class_method_memo:
+            self._class_method_memo[key] = self._rows_of_cls(*found, model)
+        return self._class_method_memo[key]
+
+    def _rows_of_cls(self, defined_in: ClassRef, method: FunctionRef, model: ModelInfo) -> Optional[Receiver]:
+        values = [
+            node.value for node in own_nodes(method.node) if isinstance(node, ast.Return) and not _is_none(node.value)
+        ]
+        scope = Scope(method.node, method.module.scope, defined_in.node)
+        results = []
+        with self.file_models.cls_bound_to(method.node, model):
+            for value in values:
+                if isinstance(value.value if isinstance(value, ast.Await) else value, ast.Name):
+                    return None  # changed in between, maybe
+                results.append(self._query(value, scope, 1))
+        if not results or any(
+            result is None or result.model is not model or result.many != results[0].many for result in results
+        ):
+            return None
+        return results[0]
 
     def _name(self, name: str, scope: Scope, depth: int) -> Optional[Receiver]:
         owner, bindings = scope.lookup(name)
@@ -322,7 +364,7 @@ class ReceiverResolver:
         if collection is None and isinstance(iterable, ast.Name):
             collection = self._name(iterable.id, scope, depth + 1)  # a list of rows, say
         elif collection is None and isinstance(iterable, ast.Call):
-            collection = self._helper_result(iterable, scope)
+            collection = self._helper_result(iterable, scope) or self._class_method_rows(iterable, scope)
         if collection is not None and isinstance(iterable, ast.Name) and _may_grow(iterable.id, scope):
             return None  # ``rows.append(Visit())``: a new object may be among them
         if collection is not None and collection.many:

@@ -32,12 +32,15 @@ from flake8_dbconstraints.names import FLASK_MODEL, ClassRef, External, Function
 from flake8_dbconstraints.names import is_sqlalchemy as _is_sa
 from flake8_dbconstraints.nullability import is_not_null
 from flake8_dbconstraints.safety import guarded
-from flake8_dbconstraints.scopes import last_name
+from flake8_dbconstraints.scopes import Scope, last_name
 
 SQLMODEL_BASES = frozenset({"sqlmodel.SQLModel", "sqlmodel.main.SQLModel"})
 # Flask-SQLAlchemy 3 names a table after its class: "VisitNote" -> "visit_note".
 FLASK_TABLE_NAME = re.compile(r"((?<=[a-z0-9])[A-Z]|(?!^)[A-Z](?=[a-z]))")
 MAPPED_KINDS = frozenset({"root", "abstract", "model"})
+# The public names a declarative root (SQLAlchemy's, Flask-SQLAlchemy's ``db.Model``)
+# gives its models; a mixin's method of such a name is never reached.
+DECLARATIVE_ROOT_NAMES = frozenset({"metadata", "registry", "query", "query_class", "type_annotation_map"})
 # map_imperatively options that change which columns are mapped under which keys.
 IMPERATIVE_OPTIONS_NOT_FOLLOWED = frozenset({"column_prefix", "include_properties", "exclude_properties", "inherits"})
 # Deeper inheritance chains than this are cut (their far bases ignored): it bounds the
@@ -329,6 +332,35 @@ class ModelRegistry:
         if isinstance(node, ast.Call):
             return Value(module, node)
         return self.resolver.resolve_expr(node, module.scope)
+
+    def class_method(self, cls: ClassRef, attr: str) -> Optional[tuple[ClassRef, FunctionRef]]:
+        """The ``@classmethod`` that ``cls.attr`` runs, and the class defining it: the
+        first definition of ``attr`` along the MRO of the project classes of its
+        hierarchy, a mixin's included. Every other base must be a declarative root that
+        defines no such public name (``db.Model``, a ``DeclarativeBase``, a
+        ``declarative_base()``): any other may come first in the MRO and define it. Not
+        followed when that definition is not a plain ``@classmethod`` (a property, a
+        staticmethod, an alias, a name bound twice)."""
+        if attr.startswith("_") or attr in DECLARATIVE_ROOT_NAMES:
+            return None
+        mro = self.linearize(cls)
+        for ref in mro:
+            if not all(isinstance(base, ClassRef) or self._defines_nothing(base) for base in self.mapping_bases(ref)):
+                return None
+        for ref in mro:
+            if attr in Scope(ref.node, ref.module.scope).bindings:
+                method = self.resolver.method_of(ref, attr)
+                if method is None or [last_name(d) for d in method.node.decorator_list] != ["classmethod"]:
+                    return None
+                return ref, method
+        return None
+
+    def _defines_nothing(self, base: Any) -> bool:
+        if isinstance(base, External):
+            return base.dotted in (FLASK_MODEL, "builtins.object") or _is_sa(
+                base.dotted, "sqlalchemy.orm.DeclarativeBase", "sqlalchemy.orm.DeclarativeBaseNoMeta"
+            )
+        return isinstance(base, Value) and self._is_declarative_factory(base)
 
     # -- what are its columns? ---------------------------------------------------------
     def model_for_class(self, cls: ClassRef) -> Optional[ModelInfo]:

@@ -37,6 +37,7 @@ SQLITE_MODULES = (
     "json_models",
     "decorated_types",
     "augmented_base",
+    "active_record",
 )
 # Modules built on 2.0-only APIs (DeclarativeBase, Mapped, SQLModel).
 MODULES_NEEDING_SQLALCHEMY_2 = frozenset({"mapped", "sqlmodel_models", "mixins"})

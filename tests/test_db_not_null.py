@@ -111,6 +111,9 @@ EXPECTED_COLUMNS = {
     ("mixins", "InsuranceInvoice", "policy_number"): (False, "String"),  # joined subclass
     ("mixins", "InsuranceInvoice", "approved_at"): (True, "DateTime"),
     ("mixins", "InsuranceInvoice", "created_by"): (False, "String"),  # inherited, parent table
+    ("active_record", "Ticket", "opened_at"): (False, "DateTime"),  # read through CrudMixin.get
+    ("active_record", "Ticket", "closed_at"): (True, "DateTime"),
+    ("active_record", "Ticket", "meta"): (False, "JSON"),
     ("partial_column", "Invoice", "number"): (False, "String"),  # partial(nullable=False)
     ("partial_column", "Invoice", "issued_at"): (False, "DateTime"),
     ("partial_column", "Invoice", "due_on"): (False, "Date"),
