@@ -228,6 +228,8 @@ class FileChecker:
         if use is None:
             return None
         anywhere = use.receiver.state != "loaded"
+        if anywhere and attribute.attr in use.receiver.none_when_new:
+            return None  # ``self`` may be a new object its constructor left None
         harmless = functools.partial(self.is_never_none, scope=scope) if none_test else None
         if is_written(scope, attribute.value, attribute.attr, attribute, anywhere=anywhere, harmless=harmless):
             return None

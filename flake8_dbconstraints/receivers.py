@@ -66,6 +66,9 @@ class Receiver:
     # ``run: DagRun | DagRunPydantic``: the other classes the object may be an
     # instance of (ClassRefs); only a test that each of them declares is decided.
     others: tuple = ()
+    # Attributes the object's own class constructor may leave None on a new object
+    # (``def __init__(self, kind=None): self.kind = kind``), for ``self`` in its methods.
+    none_when_new: frozenset = frozenset()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -328,7 +331,11 @@ class ReceiverResolver:
         if not _is_safe_method(function) or function.name in used:
             return None
         model = self.file_models.model_for_local_class(class_node)
-        return Receiver(model, "row") if model is not None else None
+        if model is None:
+            return None
+        mro = self.file_models.registry.linearize(ClassRef(self.file_models.module, class_node))
+        init = next((init for init in map(_own_init, mro) if init is not None), None)
+        return Receiver(model, "row", none_when_new=_left_none_by_init(init))
 
     def _kept_parameter(self, expr: ast.Attribute, scope: Scope) -> Optional[Receiver]:
         """``self.workout`` in a method of a plain class (a service object) whose
@@ -587,11 +594,47 @@ def _agree(results: list) -> Optional[Receiver]:
         if other.model is not first.model or other.many != first.many or other.others != first.others:
             return None
     state = "loaded" if all(result.state == "loaded" for result in results) else "row"
-    return Receiver(first.model, state, first.many, first.values, first.others)
+    none_when_new = frozenset().union(*(result.none_when_new for result in results))
+    return Receiver(first.model, state, first.many, first.values, first.others, none_when_new)
 
 
 def _is_none(value: Optional[ast.expr]) -> bool:
     return value is None or (isinstance(value, ast.Constant) and value.value is None)
+
+
+def _own_init(cls: ClassRef) -> Optional[ast.FunctionDef]:
+    inits = [
+        statement for statement in cls.node.body
+        if isinstance(statement, ast.FunctionDef) and statement.name == "__init__"
+    ]
+    return inits[-1] if inits else None  # a later ``def __init__`` replaces an earlier one
+
+
+def _left_none_by_init(init: Optional[ast.FunctionDef]) -> frozenset:
+    """Attributes a model's constructor may set to None on a new object: ``self.attr =
+    None``, or ``self.attr = param`` where ``param`` defaults to None (galaxy's
+    ``DatasetCollection(collection_type=None)``, whose ``validate()`` then tests
+    ``self.collection_type is None``)."""
+    if init is None:
+        return frozenset()
+    arguments = init.args
+    positional = arguments.posonlyargs + arguments.args
+    defaults = list(zip(positional[len(positional) - len(arguments.defaults):], arguments.defaults))
+    defaults += [(argument, default) for argument, default in zip(arguments.kwonlyargs, arguments.kw_defaults)
+                 if default is not None]
+    none_by_default = {argument.arg for argument, default in defaults if _is_none(default)}
+    self_names = {argument.arg for argument in arguments.args[:1]}
+    left = set()
+    for node in own_nodes(init):
+        if isinstance(node, ast.Assign) and (
+            _is_none(node.value) or (isinstance(node.value, ast.Name) and node.value.id in none_by_default)
+        ):
+            left.update(
+                target.attr for target in node.targets
+                if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)
+                and target.value.id in self_names
+            )
+    return frozenset(left)
 
 
 # Values built here: a collection annotated with a model is then filled in this function.

@@ -38,6 +38,7 @@ SQLITE_MODULES = (
     "decorated_types",
     "augmented_base",
     "active_record",
+    "constructors",
 )
 # Modules built on 2.0-only APIs (DeclarativeBase, Mapped, SQLModel).
 MODULES_NEEDING_SQLALCHEMY_2 = frozenset({"mapped", "sqlmodel_models", "mixins"})

@@ -114,6 +114,9 @@ EXPECTED_COLUMNS = {
     ("active_record", "Ticket", "opened_at"): (False, "DateTime"),  # read through CrudMixin.get
     ("active_record", "Ticket", "closed_at"): (True, "DateTime"),
     ("active_record", "Ticket", "meta"): (False, "JSON"),
+    ("constructors", "Tray", "kind"): (False, "String"),  # __init__(kind=None) all the same
+    ("constructors", "Tray", "size"): (False, "Integer"),
+    ("constructors", "Tray", "made_at"): (False, "DateTime"),
     ("partial_column", "Invoice", "number"): (False, "String"),  # partial(nullable=False)
     ("partial_column", "Invoice", "issued_at"): (False, "DateTime"),
     ("partial_column", "Invoice", "due_on"): (False, "Date"),
