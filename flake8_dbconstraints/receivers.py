@@ -433,7 +433,7 @@ class ReceiverResolver:
         if isinstance(expr, ast.Await):
             return self._query_kind(expr.value, scope, depth + 1)
         if isinstance(expr, ast.Name):
-            return self._query_name(expr.id, scope, depth + 1)
+            return self._query_name(expr.id, scope, depth)  # which counts its bindings' step
         if isinstance(expr, ast.Attribute):
             if expr.attr == "query":  # Flask-SQLAlchemy / query_property: ``M.query``
                 model = self.file_models.model_from_class_expr(expr.value, scope)
