@@ -202,17 +202,8 @@ class ReceiverResolver:
         query's. A returned name may have been changed in between: it does not count."""
         if ref.node not in ref.module.tree.body:
             return False  # a nested function: names of its enclosing scope are unknown here
-        values = [
-            node.value for node in own_nodes(ref.node) if isinstance(node, ast.Return) and not _is_none(node.value)
-        ]
-        scope = Scope(ref.node, ref.module.scope)
-        for value in values:
-            if isinstance(value.value if isinstance(value, ast.Await) else value, ast.Name):
-                return False
-            receiver = self._query(value, scope, 1)
-            if receiver is None or receiver.many or receiver.state != "loaded" or receiver.model is not model:
-                return False
-        return bool(values)
+        returned = self._returned_rows(Scope(ref.node, ref.module.scope), model)
+        return returned is not None and not returned.many
 
     def _class_method_rows(self, call: ast.Call, scope: Scope) -> Optional[Receiver]:
         """``Ticket.get(pk)``: a ``@classmethod`` the model defines or inherits (zou's
@@ -235,18 +226,22 @@ class ReceiverResolver:
         return self._class_method_memo[key]
 
     def _rows_of_cls(self, defined_in: ClassRef, method: FunctionRef, model: ModelInfo) -> Optional[Receiver]:
-        values = [
-            node.value for node in own_nodes(method.node) if isinstance(node, ast.Return) and not _is_none(node.value)
-        ]
-        scope = Scope(method.node, method.module.scope, defined_in.node)
-        results = []
         with self.file_models.cls_bound_to(method.node, model):
-            for value in values:
-                if isinstance(value.value if isinstance(value, ast.Await) else value, ast.Name):
-                    return None  # changed in between, maybe
-                results.append(self._query(value, scope, 1))
-        if not results or any(
-            result is None or result.model is not model or result.many != results[0].many for result in results
+            return self._returned_rows(Scope(method.node, method.module.scope, defined_in.node), model)
+
+    def _returned_rows(self, scope: Scope, model: ModelInfo) -> Optional[Receiver]:
+        """The rows of ``model`` that every ``return`` (but ``return None``) of the
+        function hands back straight from a query: one row each, or a list each. A
+        returned name may have been changed in between: it does not count."""
+        values = [
+            node.value for node in own_nodes(scope.node) if isinstance(node, ast.Return) and not _is_none(node.value)
+        ]
+        if not values or any(isinstance(v.value if isinstance(v, ast.Await) else v, ast.Name) for v in values):
+            return None
+        results = [self._query(value, scope, 1) for value in values]
+        if any(
+            result is None or result.model is not model or result.state != "loaded" or result.many != results[0].many
+            for result in results
         ):
             return None
         return results[0]
