@@ -16,6 +16,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import datetime
+import functools
 import uuid
 from typing import Callable, Dict, Iterable, Optional, Tuple
 
@@ -208,6 +209,13 @@ class _Reader:
             return Result(never_none=True, always_truthy=bool(node.value), python_type=type(node.value))
         if isinstance(node, ast.Call):
             return self._evaluate_call(node, env)
+        if isinstance(node, ast.IfExp):
+            # ``uuid.UUID(bytes=value) if self.binary else uuid.UUID(value)``: each
+            # branch where its test can hold (a test never makes both impossible)
+            when_true, when_false = self.narrow(node.test, env)
+            results = [self.evaluate(value, taken)
+                       for taken, value in ((when_true, node.body), (when_false, node.orelse)) if taken is not None]
+            return functools.reduce(Result.join, results)
         return UNKNOWN
 
     def _evaluate_call(self, node: ast.Call, env: Env) -> Result:

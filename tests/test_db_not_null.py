@@ -372,6 +372,7 @@ DECORATED_CLAIMS = {
                             datetime.datetime(9999, 12, 31, 23, 59, 59, tzinfo=_UTC)]),
     "token": ("truthy", [uuid.UUID(int=0)]),
     "device": ("truthy", [uuid.UUID(int=0)]),
+    "serial": ("truthy", [uuid.UUID(int=0)]),
     "logged_at": ("truthy", [datetime.datetime(1, 1, 1, tzinfo=_UTC),
                              datetime.datetime(9999, 12, 31, 23, 59, 59, tzinfo=_UTC)]),
     "colour": ("truthy", ["RED", "GREEN"]),

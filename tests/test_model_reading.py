@@ -1094,6 +1094,34 @@ RESULT_TYPES = '''
             if value is None:
                 return {}
             return value
+
+
+    class EitherUUID(TypeDecorator):
+        """sqlalchemy-utils' UUIDType reads its value this way."""
+        impl = String(32)
+
+        def process_result_value(self, value, dialect):
+            if value is None:
+                return value
+            if self.native and dialect.name in ("postgresql", "cockroachdb"):
+                if isinstance(value, uuid.UUID):
+                    return value
+                return uuid.UUID(value)
+            return uuid.UUID(bytes=value) if self.binary else uuid.UUID(value)
+
+
+    class NarrowedUUID(TypeDecorator):
+        impl = String(32)
+
+        def process_result_value(self, value, dialect):
+            return value if isinstance(value, uuid.UUID) else uuid.UUID(value)
+
+
+    class MaybeUUID(TypeDecorator):
+        impl = String(32)
+
+        def process_result_value(self, value, dialect):
+            return uuid.UUID(value) if value else None
 '''
 
 
@@ -1136,6 +1164,9 @@ RESULT_TYPES = '''
     pytest.param("ExplicitNone", SILENT, id="an-explicit-none"),
     pytest.param("ShortCircuit", TRUTHY, id="and-stops-at-an-impossible-operand"),
     pytest.param("OverJSON", UNTRACKED, id="json-impl-may-give-none-and-keeps-in-place-facts"),
+    pytest.param("EitherUUID", TRUTHY, id="a-conditional-expression-of-two-uuids"),
+    pytest.param("NarrowedUUID", TRUTHY, id="a-conditional-expression-narrowed-by-isinstance"),
+    pytest.param("MaybeUUID", SILENT, id="a-conditional-expression-that-may-give-none"),
 ])
 def test_process_result_value_is_read(project, type_expr, expected):
     # SEMANTICS 2 calls these unknown; for a NOT NULL column the method only sees non-NULL
