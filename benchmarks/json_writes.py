@@ -11,6 +11,7 @@ Each printed site is then read by a person: is it a lost write on a stored row?
     python benchmarks/json_writes.py --with-tests    # test modules too
     python benchmarks/json_writes.py --mutants       # recall on protected writes
     python benchmarks/json_writes.py --unwrapped     # recall on tracked columns, untracked
+    python benchmarks/json_writes.py --mutants --folder /tmp/apps   # unpacked wheels in /tmp/apps
 
 ``--mutants`` measures recall on writes the projects protect themselves: for every
 ``flag_modified(obj, "col")`` statement that follows in-place changes of ``obj.col``
@@ -301,10 +302,17 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="recall on protected writes with their flag_modified removed")
     parser.add_argument("--unwrapped", action="store_true",
                         help="recall on tracked columns with their MutableDict/MutableList removed")
+    parser.add_argument("--folder",
+                        help="read each subfolder of FOLDER (an unpacked wheel) as a project, not the pinned corpus")
     args = parser.parse_args(argv)
+    if args.folder:
+        projects = [corpus.Project(path.name, "(unpinned)", path.resolve())
+                    for path in sorted(pathlib.Path(args.folder).iterdir()) if path.is_dir()]
+    else:
+        projects = corpus.ensure_corpus(args.projects or None, cache=args.cache_dir)
     if args.unwrapped:
         sites = found = 0
-        for project in corpus.ensure_corpus(args.projects or None, cache=args.cache_dir):
+        for project in projects:
             for relative, line, text, reported in unwrapped(project):
                 sites += 1
                 found += reported
@@ -313,7 +321,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.mutants:
         changes = found = 0
-        for project in corpus.ensure_corpus(args.projects or None, cache=args.cache_dir):
+        for project in projects:
             for relative, line, lines, reported in mutants(project):
                 changes += len(lines)
                 found += len(reported)
@@ -322,7 +330,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{found} of {changes} in-place changes reported once their flag_modified is removed")
         return 0
     total = 0
-    for project in corpus.ensure_corpus(args.projects or None, cache=args.cache_dir):
+    for project in projects:
         names, sites = scan(project, args.with_tests)
         total += len(sites)
         print(f"== {project.label}: {len(names)} JSON-like column names, {len(sites)} candidate sites")
