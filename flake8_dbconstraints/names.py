@@ -112,7 +112,9 @@ TYPE_NAMES = frozenset({"type", "Type"})
 PROPERTY_NAMES = frozenset({"builtins.property", "functools.cached_property"})
 
 
-def _only_method(cls: ClassRef, bindings: list) -> Optional[FunctionRef]:
+def only_method(cls: ClassRef, bindings: list) -> Optional[FunctionRef]:
+    """The function ``bindings`` (of a class body) bind: undecorated, a classmethod or a
+    staticmethod, bound once."""
     if len(bindings) != 1 or bindings[0].kind != "function":
         return None
     function = bindings[0].node
@@ -336,7 +338,7 @@ class NameResolver:
         found = Scope(cls.node, cls.module.scope).bindings.get(attr, [])
         if not found:
             return self._set_by_init(cls, attr)
-        method = _only_method(cls, found)
+        method = only_method(cls, found)
         if method is not None:
             return method
         if len(found) != 1 or found[0].kind != "function" or not isinstance(found[0].node, ast.FunctionDef):
@@ -347,7 +349,7 @@ class NameResolver:
         """The one method the class's own body defines under ``attr``: undecorated, a
         classmethod or a staticmethod. Overloads, properties, other decorated
         callables and names bound twice are not followed."""
-        return _only_method(cls, Scope(cls.node, cls.module.scope).bindings.get(attr, []))
+        return only_method(cls, Scope(cls.node, cls.module.scope).bindings.get(attr, []))
 
     def _set_by_init(self, cls: ClassRef, attr: str) -> Ref:
         """``self.attr = Call(...)``, a statement of ``__init__``'s own body, when no

@@ -32,7 +32,7 @@ from flake8_dbconstraints.names import ClassRef, FunctionRef
 from flake8_dbconstraints.registry import ModelInfo
 from flake8_dbconstraints.scopes import (
     OPAQUE_CALLS, Binding, Scope, assigned_only_by_init, is_first_method_parameter, last_name, methods_with_self,
-    own_nodes, target_text,
+    own_init, own_nodes, target_text,
 )
 
 MAX_DEPTH = 12
@@ -89,6 +89,7 @@ class ReceiverResolver:
         self._used_by_unsafe: dict = {}  # class node -> _used_by_unsafe_methods
         self._kept_parameters: dict = {}  # class node -> _parameters_kept_by_init
         self._class_method_memo: dict = {}  # (method node, id of the model) -> its rows
+        self._none_when_new: dict = {}  # class node -> _left_none_by_init of its constructor
 
     def _is_listener(self, function: ast.AST) -> bool:
         """Event listeners see objects before they are flushed (SEMANTICS 3): a
@@ -328,9 +329,12 @@ class ReceiverResolver:
         model = self.file_models.model_for_local_class(class_node)
         if model is None:
             return None
-        mro = self.file_models.registry.linearize(ClassRef(self.file_models.module, class_node))
-        init = next((init for init in map(_own_init, mro) if init is not None), None)
-        return Receiver(model, "row", none_when_new=_left_none_by_init(init))
+        none_when_new = self._none_when_new.get(class_node)
+        if none_when_new is None:
+            mro = self.file_models.registry.linearize(ClassRef(self.file_models.module, class_node))
+            init = next((init for init in (own_init(ref.node) for ref in mro) if init is not None), None)
+            none_when_new = self._none_when_new[class_node] = _left_none_by_init(init)
+        return Receiver(model, "row", none_when_new=none_when_new)
 
     def _kept_parameter(self, expr: ast.Attribute, scope: Scope) -> Optional[Receiver]:
         """``self.workout`` in a method of a plain class (a service object) whose
@@ -597,15 +601,7 @@ def _is_none(value: Optional[ast.expr]) -> bool:
     return value is None or (isinstance(value, ast.Constant) and value.value is None)
 
 
-def _own_init(cls: ClassRef) -> Optional[ast.FunctionDef]:
-    inits = [
-        statement for statement in cls.node.body
-        if isinstance(statement, ast.FunctionDef) and statement.name == "__init__"
-    ]
-    return inits[-1] if inits else None  # a later ``def __init__`` replaces an earlier one
-
-
-def _left_none_by_init(init: Optional[ast.FunctionDef]) -> frozenset:
+def _left_none_by_init(init: Optional[ast.AST]) -> frozenset:
     """Attributes a model's constructor may set to None on a new object: ``self.attr =
     None``, or ``self.attr = param`` where ``param`` defaults to None (galaxy's
     ``DatasetCollection(collection_type=None)``, whose ``validate()`` then tests

@@ -28,7 +28,7 @@ from flake8_dbconstraints.declarations import (
     unwrap_optional,
 )
 from flake8_dbconstraints.loader import forget_loaded_modules
-from flake8_dbconstraints.names import FLASK_MODEL, ClassRef, External, FunctionRef, NameResolver, Value
+from flake8_dbconstraints.names import FLASK_MODEL, ClassRef, External, FunctionRef, NameResolver, Value, only_method
 from flake8_dbconstraints.names import is_sqlalchemy as _is_sa
 from flake8_dbconstraints.nullability import is_not_null
 from flake8_dbconstraints.safety import guarded
@@ -348,8 +348,9 @@ class ModelRegistry:
             if not all(isinstance(base, ClassRef) or self._defines_nothing(base) for base in self.mapping_bases(ref)):
                 return None
         for ref in mro:
-            if attr in Scope(ref.node, ref.module.scope).bindings:
-                method = self.resolver.method_of(ref, attr)
+            bindings = Scope(ref.node, ref.module.scope).bindings.get(attr)
+            if bindings:
+                method = only_method(ref, bindings)
                 if method is None or [last_name(d) for d in method.node.decorator_list] != ["classmethod"]:
                     return None
                 return ref, method

@@ -134,15 +134,21 @@ def methods_with_self(class_node: ast.ClassDef) -> list:
     ]
 
 
+def own_init(class_node: ast.ClassDef) -> Optional[ast.FunctionDef]:
+    """The ``__init__`` the class body defines: a later ``def __init__`` replaces an
+    earlier one."""
+    inits = [method for method in methods_with_self(class_node) if method.name == "__init__"]
+    return inits[-1] if inits else None
+
+
 def assigned_only_by_init(class_node: ast.ClassDef) -> tuple[Optional[ast.FunctionDef], dict[str, ast.Assign]]:
     """The class's ``__init__``, and for each ``self.attr`` that no other statement of
     the class assigns or deletes: the single-target ``=`` of ``__init__`` (at any depth
     of its body) that sets it. ``self`` is each method's first parameter."""
-    methods = methods_with_self(class_node)
-    inits = [method for method in methods if method.name == "__init__"]
-    if not inits:
+    init = own_init(class_node)
+    if init is None:
         return None, {}
-    init = inits[-1]  # a later ``def __init__`` replaces an earlier one
+    methods = methods_with_self(class_node)
     writes: dict[str, int] = {}
     kept: dict[str, ast.Assign] = {}
     assignments: dict[int, ast.Assign] = {}  # id of each single target of __init__ -> its ``=``
