@@ -1,6 +1,7 @@
 """Split the plugin's cold cost into reading models and checking files, in one process.
 
     python benchmarks/phases.py [FOLDER]    # default: the 100-package benchmark monorepo
+    python benchmarks/phases.py --baseline  # also time flake8 alone: the 1.15x budget
 
 flake8 hands files to its workers one at a time, in order, so with ``--jobs=2`` both
 workers check files of every package and each reads every model module. This script
@@ -9,6 +10,14 @@ flake8 hands them (tree and lines, the result cache off), timing only the plugin
 The first pass reads the models and checks; the second finds the models in memory
 and only checks. Their difference is what each worker pays for the models, whatever
 the number of workers; the second pass is shared among them.
+
+The difference is split further: the stdlib parser on model and helper modules, the
+collections before each freeze of their trees (``memory.note_long_lived``), and the
+modules the first pass imports (SQLAlchemy's ``orm``, astroid for ``modutils``), timed
+again in a fresh interpreter. Parsing and importing are what any plugin that reads
+models statically with SQLAlchemy's own classes pays in every worker, however it is
+written; ``--baseline`` sets them against the cold target (flake8 with the plugin at
+most 1.15x flake8 alone), which one worker must meet alone since all run at once.
 
 Nothing here is imported by the tests; the figures go to the README's Performance
 section.
@@ -20,6 +29,9 @@ import ast
 import dataclasses
 import os
 import pathlib
+import statistics
+import subprocess
+import sys
 import time
 
 DEFAULT = pathlib.Path.home() / ".cache" / "flake8-dbconstraints" / "bench" / "monorepo-100"
@@ -39,9 +51,64 @@ def check_all(files: list[pathlib.Path]) -> tuple[float, int]:
     return spent, findings
 
 
+class Timed:
+    """Seconds and calls spent in one function, wrapped where the plugin calls it."""
+
+    def __init__(self, function):
+        self.function, self.seconds, self.calls, self.units = function, 0.0, 0, 0
+
+    def __call__(self, *args, **kwargs):
+        start = time.perf_counter()
+        try:
+            return self.function(*args, **kwargs)
+        finally:
+            self.seconds += time.perf_counter() - start
+            self.calls += 1
+            self.units += len(args[0]) if args and isinstance(args[0], (bytes, str)) else 0
+
+
+class _AstWithTimedParse:
+    """The ``ast`` module as the loader sees it, with ``parse`` timed."""
+
+    def __init__(self, parse: Timed) -> None:
+        self.parse = parse
+
+    def __getattr__(self, name: str):
+        return getattr(ast, name)
+
+
+def import_seconds(modules: list[str]) -> float:
+    """Seconds a fresh interpreter takes to import ``modules`` after SQLAlchemy."""
+    code = (
+        "import time, importlib, sqlalchemy\n"
+        "start = time.perf_counter()\n"
+        f"for name in {modules!r}:\n"
+        "    importlib.import_module(name)\n"
+        "print(time.perf_counter() - start)\n"
+    )
+    runs = [float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                 check=True).stdout) for _ in range(3)]
+    return min(runs)
+
+
+def flake8_alone(folder: str, jobs: int, repeat: int = 3) -> float:
+    """Median wall seconds of flake8 without the plugin on ``folder``, as run.py runs it."""
+    launcher = pathlib.Path(__file__).with_name("_flake8_without_plugin.py")
+    walls = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, str(launcher), "--without-plugin", "--isolated", "--exit-zero",
+                        f"--jobs={jobs}", "."], cwd=folder, stdout=subprocess.DEVNULL, check=True)
+        walls.append(time.perf_counter() - start)
+    return statistics.median(walls)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("folder", nargs="?", default=str(DEFAULT))
+    parser.add_argument("--jobs", type=int, default=2, help="flake8 workers sharing the checks (default: 2)")
+    parser.add_argument("--baseline", action="store_true",
+                        help="also time flake8 alone with --jobs on FOLDER and print the 1.15x budget")
     args = parser.parse_args()
     os.chdir(args.folder)
     files = sorted(pathlib.Path(".").rglob("*.py"))
@@ -50,18 +117,42 @@ def main() -> None:
     import sqlalchemy  # noqa: F401  (the first column type classified imports it)
 
     imports = time.perf_counter() - start
+    from flake8_dbconstraints import loader
     from flake8_dbconstraints.plugin import DBConstraintsChecker
     from flake8_dbconstraints.settings import Settings
 
     DBConstraintsChecker.settings = dataclasses.replace(Settings(), cache_dir=None)
+    parse = Timed(ast.parse)
+    freeze = Timed(loader.note_long_lived)
+    loader.ast, loader.note_long_lived = _AstWithTimedParse(parse), freeze
+    already = set(sys.modules)
     first, found = check_all(files)
+    imported = sorted(set(sys.modules) - already - {"__mp_main__"})
+    loader.ast, loader.note_long_lived = ast, freeze.function
     second, found_again = check_all(files)
     assert found == found_again, (found, found_again)
+    reading = first - second
+    later_imports = import_seconds([name for name in imported if not name.startswith("flake8_dbconstraints")])
+    rest = reading - parse.seconds - freeze.seconds - later_imports
     print(f"{len(files)} files, {found} findings")
     print(f"import sqlalchemy:             {imports:6.2f} s  (once per worker)")
     print(f"first pass (models + checks):  {first:6.2f} s")
     print(f"second pass (checks only):     {second:6.2f} s  (shared among workers)")
-    print(f"reading models:                {first - second:6.2f} s  (paid by every worker)")
+    print(f"reading models:                {reading:6.2f} s  (paid by every worker), of which")
+    print(f"  parsing {parse.calls} modules ({parse.units / 1e6:.2f} MB): {parse.seconds:6.2f} s")
+    print(f"  freezing their trees (gc):   {freeze.seconds:6.2f} s")
+    print(f"  importing {len(imported)} more modules:  {later_imports:6.2f} s  (a fresh interpreter, after sqlalchemy)")
+    print(f"  the rest (building models):  {rest:6.2f} s")
+    worker = imports + reading + second / args.jobs
+    unavoidable = imports + later_imports + parse.seconds
+    print(f"one worker of {args.jobs}: {imports:.2f} + {reading:.2f} + {second:.2f} / {args.jobs} = {worker:.2f} s; "
+          f"importing and parsing alone: {unavoidable:.2f} s")
+    if args.baseline:
+        alone = flake8_alone(".", args.jobs)
+        budget = 0.15 * alone
+        print(f"flake8 alone, --jobs={args.jobs} (median of 3): {alone:.2f} s; 15% of it: {budget:.2f} s; "
+              f"left after importing and parsing: {budget - unavoidable:.2f} s for the checks "
+              f"({second / args.jobs:.2f} s today) and everything else ({reading - parse.seconds - later_imports:.2f} s)")
 
 
 if __name__ == "__main__":
