@@ -118,6 +118,15 @@ def reassign_alias(session, patient):
 
 
 @lost(Patient, "profile", PROFILE, NOTED)
+def alias_filled_in_a_loop_then_reassigned(session, patient):
+    if patient.profile:
+        merged = patient.profile
+        for key, value in {"note": "x"}.items():
+            merged[key] = value
+        patient.profile = merged
+
+
+@lost(Patient, "profile", PROFILE, NOTED)
 def copy_made_after_the_change(session, patient):
     patient.profile["note"] = "x"
     patient.profile = dict(patient.profile)
