@@ -80,4 +80,4 @@ def clear_caches() -> None:
     names._imported.clear()
     column_types._classify_by_python_type.cache_clear()
     column_types._ASSIGNMENTS_CACHE.clear()
-    json_column_mutated_in_place._CALLS_CACHE.clear()
+    json_column_mutated_in_place._EVENTS_CACHE.clear()

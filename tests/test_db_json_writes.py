@@ -11,6 +11,7 @@ import copy
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy import orm
 from sqlalchemy.orm.attributes import flag_dirty, flag_modified
 
 from tests import dbproof
@@ -277,6 +278,42 @@ def associated_subtype_delitem(session, invoice):
 
 
 # ---------------------------------------------------------------------------
+# Saved: the column marked changed before the change, with no flush in between
+# (flag_modified, or under a Mutable wrapper a tracked change or changed()): the flush
+# writes the whole current value, nested changes too.
+
+
+@saved(Patient, "profile", PROFILE, NOTED)
+def flag_modified_before_the_change(session, patient):
+    flag_modified(patient, "profile")
+    patient.profile["note"] = "x"
+
+
+@saved(Patient, "contact", CONTACT, {**BERGEN, "email": "a@b.c"})
+def mutable_dict_tracked_change_then_nested_change(session, patient):
+    patient.contact["email"] = "a@b.c"
+    patient.contact["address"]["city"] = "Bergen"
+
+
+@saved(Patient, "contact", CONTACT, BERGEN)
+def mutable_dict_nested_change_then_changed_through_an_alias(session, patient):
+    contact = patient.contact
+    contact["address"]["city"] = "Bergen"
+    contact.changed()
+
+
+@saved(Patient, "allergies", ALLERGIES, ["penicillin", {"name": "latex", "severity": "high"}, "nuts"])
+def mutable_list_tracked_change_then_nested_change(session, patient):
+    patient.allergies.append("nuts")
+    patient.allergies[1]["severity"] = "high"
+
+
+@saved(Patient, "settings", {"ui": {"font": 1}}, {"ui": {"font": 2}})
+def project_mutable_nested_change_then_changed(session, patient):
+    patient.settings["ui"]["font"] = 2
+    patient.settings.changed()
+
+
 # Saved: flag_modified after the change
 
 
@@ -507,3 +544,28 @@ def test_cases_cover_every_json_like_fixture_column():
         if dbproof.is_json_like(column) or isinstance(column.type, sa.PickleType)
     }
     assert json_like - changed == set()
+
+
+def _commit_then_change(engine, mark, change, attr):
+    """Mark the column, commit, change it in place, commit: what a new Session reads."""
+    identity = dbproof.store(engine, dbproof.build(Patient, profile=dict(PROFILE), contact=copy.deepcopy(CONTACT)))
+    with orm.Session(engine) as session:
+        patient = session.get(Patient, identity)
+        mark(patient)
+        session.commit()
+        change(patient)
+        session.commit()
+    return dbproof.load(engine, Patient, identity, attr)
+
+
+def test_flag_modified_spent_by_a_commit_does_not_carry_a_later_change(engine):
+    # The limit of json_column_mutated_in_place._marked_changed on an earlier mark.
+    read = _commit_then_change(engine, lambda p: flag_modified(p, "profile"),
+                               lambda p: p.profile.update(note="x"), "profile")
+    assert read == PROFILE
+
+
+def test_tracked_change_spent_by_a_commit_does_not_carry_a_later_nested_change(engine):
+    read = _commit_then_change(engine, lambda p: p.contact.update(email="a@b.c"),
+                               lambda p: p.contact["address"].update(city="Bergen"), "contact")
+    assert read == {**CONTACT, "email": "a@b.c"}

@@ -988,7 +988,13 @@ def in_a_while_loop_before(visit: Visit, items):
 def before_the_loop(visit: Visit, items):
     flag_modified(visit, "extra")
     for item in items:
-        visit.extra[item] = 1  # expect: DBC200
+        visit.extra[item] = 1  # the column is marked changed already: written at the flush
+
+
+def before_a_commit(session, visit: Visit):
+    flag_modified(visit, "extra")
+    session.commit()  # the mark is spent on this flush
+    visit.extra["k"] = 1  # expect: DBC200
 
 
 def in_a_comprehension(visit: Visit, items):
@@ -1018,11 +1024,11 @@ row.extra["k"] = 1  # expect: DBC200
 
 
 def test_flag_modified_lookups_stay_bounded(project, monkeypatch):
-    monkeypatch.setattr(json_column_mutated_in_place, "_CALLS_CACHE", {})
+    monkeypatch.setattr(json_column_mutated_in_place, "_EVENTS_CACHE", {})
     functions = "".join(f'\n\ndef change{i}(visit: Visit):\n    visit.extra["k"] = {i}\n' for i in range(300))
     found, _ = check_source(project, functions)
     assert [code for _, code in found] == ["DBC200"] * 300
-    assert 0 < len(json_column_mutated_in_place._CALLS_CACHE) <= 257
+    assert 0 < len(json_column_mutated_in_place._EVENTS_CACHE) <= 257
 
 
 # -- with a database: the checker trusts a NOT NULL column only where the database agrees

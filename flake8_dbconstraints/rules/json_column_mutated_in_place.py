@@ -11,7 +11,10 @@ Why it matters: SQLAlchemy only sees attribute assignment. An in-place change fi
 no event, and a later ``obj.col = obj.col`` compares equal to the already-changed
 value, so nothing is written (SEMANTICS 6). Teams find out in production.
 
-Stays silent when ``flag_modified(obj, "col")`` follows in the same function, when
+Stays silent when the same function marks the column changed: ``flag_modified(obj,
+"col")``, or for a ``Mutable`` wrapper a tracked top-level change or
+``obj.col.changed()``, after the change or before it with no ``commit()`` or
+``flush()`` call in between (the whole value is then written, nested changes too); when
 the function assigned the attribute a new value before the change (an assignment
 under ``if not obj.col:`` or ``if obj.col is None:`` replaces only an empty value,
 so the change is reported as lost when the column already holds one), for top-level
@@ -37,6 +40,13 @@ MUTATING_METHODS = frozenset({
     "update", "setdefault", "pop", "popitem", "clear",  # dict
     "append", "extend", "insert", "remove", "sort", "reverse",  # list
 })
+# What a Mutable wrapper tracks (MutableDict, MutableList, MutableSet): a top-level
+# call of one of these marks the column changed, as ``changed()`` itself does.
+TRACKED_METHODS = MUTATING_METHODS | frozenset({
+    "changed", "add", "discard", "difference_update", "intersection_update",
+    "symmetric_difference_update",
+})
+FLUSHING_METHODS = frozenset({"commit", "flush"})
 SHALLOW_COPY_FUNCTIONS = frozenset({"dict", "list", "copy"})
 MAX_NESTING = 32
 
@@ -97,7 +107,7 @@ def _check_change(container: ast.expr, offset: int, node: ast.AST, scope: Scope,
     initializers = _initialized_when_empty(scope, container, node)
     if is_written(scope, container.value, container.attr, node, ignored=initializers):
         return  # a new value may have been assigned first: the change goes into it
-    if _flag_modified_follows(scope, use.receiver_text, use.column.key, node):
+    if _marked_changed(scope, use, node, tracked):
         return
     yield _finding(node, use, level, via, copied, tracked, bool(initializers))
 
@@ -119,7 +129,7 @@ def _check_augmented_attribute(node: ast.AugAssign, scope: Scope, checker) -> It
         return
     if is_written(scope, node.target.value, node.target.attr, node):
         return
-    if _flag_modified_follows(scope, use.receiver_text, use.column.key, node):
+    if _marked_changed(scope, use, node, False):
         return
     yield _finding(node, use, 0, None, False, False)
 
@@ -213,24 +223,35 @@ def _isinstance_subject(test: ast.expr) -> Optional[ast.expr]:
     return None
 
 
-def _flag_modified_follows(scope: Scope, receiver: str, key: str, node: ast.AST) -> bool:
-    """Is there a ``flag_modified(receiver, "key")`` after ``node`` in the function, or
-    anywhere in a loop that also holds ``node``?"""
-    function = _enclosing_function(scope)
-    calls = _flag_modified_calls(function)
+def _marked_changed(scope: Scope, use: ColumnUse, node: ast.AST, tracked: bool) -> bool:
+    """Does the function mark the column changed, so that the flush writes its whole
+    current value: ``flag_modified(receiver, "key")``, or under a Mutable wrapper
+    (``tracked``) a top-level tracked change or ``.changed()`` of the column or of a
+    plain alias of it? One after ``node`` counts; one before it counts unless a
+    ``commit()`` or ``flush()`` call lies between (the flag is spent on that flush).
+    A flush the code does not spell (a query's autoflush) is not seen: silent then."""
+    column_text = f"{use.receiver_text}.{use.column.key}"
     position = (node.lineno, node.col_offset)
-    for call, loops in calls:
-        target = target_text(call.args[0]) if call.args else None
-        attr = call.args[1] if len(call.args) > 1 else None
-        if target != receiver:
-            continue
-        if isinstance(attr, ast.Constant) and attr.value != key:
-            continue
-        if (call.lineno, call.col_offset) > position:
-            return True
-        if any(_contains(loop, node) for loop in loops):
+    events = _column_events(_enclosing_function(scope))
+    flushes = [at for kind, at, _, _ in events if kind == "flush"]
+    for kind, at, target, key in events:
+        if kind == "flag":
+            marks = target == use.receiver_text and key in (None, use.column.key)
+        else:
+            marks = kind == "tracked" and tracked and _same_value(target, column_text, scope)
+        if marks and (at > position or not any(at < flush < position for flush in flushes)):
             return True
     return False
+
+
+def _same_value(target: Optional[str], column_text: str, scope: Scope) -> bool:
+    """Is ``target`` the column's value itself: ``obj.col``, or a name bound once to it?"""
+    if target == column_text:
+        return True
+    if target is None or "." in target:
+        return False
+    origin = _alias_origin(ast.Name(id=target), scope)
+    return origin is not None and not origin[1] and target_text(origin[0]) == column_text
 
 
 def _enclosing_function(scope: Scope) -> ast.AST:
@@ -240,34 +261,40 @@ def _enclosing_function(scope: Scope) -> ast.AST:
     return current.node
 
 
-_CALLS_CACHE: dict[int, tuple[ast.AST, list]] = {}
+_EVENTS_CACHE: dict[int, tuple[ast.AST, list]] = {}
 
 
-def _flag_modified_calls(function: ast.AST) -> list:
-    cached = _CALLS_CACHE.get(id(function))
+def _column_events(function: ast.AST) -> list:
+    """(kind, position, target text, key) of what may mark a column changed or spend
+    the mark, in the function: ``flag`` (``flag_modified(target, "key")``, key None
+    when not a literal), ``tracked`` (a top-level change or ``.changed()`` of
+    ``target``, which a Mutable wrapper tracks) and ``flush`` (``.commit()``,
+    ``.flush()``)."""
+    cached = _EVENTS_CACHE.get(id(function))
     if cached is not None and cached[0] is function:
         return cached[1]
-    found = []
-    stack: list[tuple[ast.AST, tuple]] = [(function, ())]
-    while stack:
-        current, loops = stack.pop()
+    events = []
+    for current in ast.walk(function):
+        at = (getattr(current, "lineno", 0), getattr(current, "col_offset", 0))
         if isinstance(current, ast.Call):
             func = current.func
             name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
-            if name == "flag_modified":
-                found.append((current, loops))
-        inner = loops + (current,) if isinstance(current, (ast.For, ast.AsyncFor, ast.While)) else loops
-        stack.extend((child, inner) for child in ast.iter_child_nodes(current))
-    if len(_CALLS_CACHE) > 256:
-        _CALLS_CACHE.clear()
-    _CALLS_CACHE[id(function)] = (function, found)
-    return found
-
-
-def _contains(outer: ast.AST, inner: ast.AST) -> bool:
-    return (outer.lineno, outer.col_offset) <= (inner.lineno, inner.col_offset) and (
-        inner.end_lineno or inner.lineno
-    ) <= (outer.end_lineno or outer.lineno)
+            if name == "flag_modified" and current.args:
+                key = current.args[1] if len(current.args) > 1 else None
+                literal = key.value if isinstance(key, ast.Constant) else None
+                events.append(("flag", at, target_text(current.args[0]), literal))
+            elif isinstance(func, ast.Attribute) and name in FLUSHING_METHODS:
+                events.append(("flush", at, None, None))
+            elif isinstance(func, ast.Attribute) and name in TRACKED_METHODS:
+                events.append(("tracked", at, target_text(func.value), None))
+        elif isinstance(current, (ast.Assign, ast.AugAssign, ast.Delete)):
+            targets = current.targets if isinstance(current, (ast.Assign, ast.Delete)) else [current.target]
+            events.extend(("tracked", at, target_text(target.value), None)
+                          for target in targets if isinstance(target, ast.Subscript))
+    if len(_EVENTS_CACHE) > 256:
+        _EVENTS_CACHE.clear()
+    _EVENTS_CACHE[id(function)] = (function, events)
+    return events
 
 
 def _finding(node: ast.AST, use: ColumnUse, level: int, via: Optional[str], copied: bool,
