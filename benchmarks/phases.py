@@ -153,7 +153,8 @@ def main() -> None:
         budget = 0.15 * alone
         print(f"flake8 alone, --jobs={args.jobs} (median of 3): {alone:.2f} s; 15% of it: {budget:.2f} s; "
               f"left after importing and parsing: {budget - unavoidable:.2f} s for the checks "
-              f"({second / args.jobs:.2f} s today) and everything else ({reading - parse.seconds - later_imports:.2f} s)")
+              f"({second / args.jobs:.2f} s today) and everything else "
+              f"({reading - parse.seconds - later_imports:.2f} s)")
 
 
 if __name__ == "__main__":
