@@ -364,7 +364,9 @@ class ReceiverResolver:
             owner = self._expr(iterable.value, scope, depth + 1)
             if owner is not None and not owner.many and not owner.others:
                 target = self.file_models.relationship_target(owner.model, iterable.attr)
-                return Receiver(target, "row") if target is not None else None
+                if target is None or _relationship_may_grow(iterable, scope):
+                    return None  # a new object added to it is pending until the next flush
+                return Receiver(target, "row")
             return None
         collection = self._query(iterable, scope, depth + 1, iterate=True)
         if collection is None and isinstance(iterable, ast.Name):
@@ -649,6 +651,35 @@ def _may_grow(name: str, scope: Scope) -> bool:
             continue
         if isinstance(target, ast.Name) and target.id == name:
             return True
+    return False
+
+
+def _relationship_may_grow(collection: ast.Attribute, scope: Scope) -> bool:
+    """Does the function iterating ``row.children`` add to it: ``row.children.append(
+    Child())``, an assignment to it, or a new object pointed at ``row`` (``Child(
+    parent=row)``, ``child.parent = row``), which a backref adds to the collection in
+    memory? Iterating a loaded collection flushes nothing, so such an object is still
+    pending there, its defaults unset (SEMANTICS 1)."""
+    text, owner_text = target_text(collection), target_text(collection.value)
+    current = scope
+    while current.parent is not None and current.function is None:
+        current = current.parent
+    body = getattr(current.node, "body", None)
+    for node in own_nodes(current.node) if isinstance(body, list) else ast.walk(current.node):
+        if isinstance(node, ast.Call):
+            func = node.func
+            if isinstance(func, ast.Attribute) and func.attr in GROWING_METHODS and target_text(func.value) == text:
+                return True
+            name = last_name(func)
+            if name and name[:1].isupper() and any(target_text(kw.value) == owner_text for kw in node.keywords):
+                return True
+        elif isinstance(node, (ast.Assign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(target_text(t) == text or (isinstance(t, ast.Subscript) and target_text(t.value) == text)
+                   for t in targets):
+                return True
+            if target_text(node.value) == owner_text and any(isinstance(t, ast.Attribute) for t in targets):
+                return True
     return False
 
 

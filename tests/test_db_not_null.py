@@ -538,6 +538,29 @@ def test_foreign_key_set_through_the_relationship_reads_none_until_flush(make_en
 
 
 @_needs("mapped")
+def test_an_object_added_to_a_loaded_collection_is_pending_while_it_is_iterated(make_engine):
+    """``patient.visits.append(Visit(...))``, or ``Visit(patient=patient)`` through the
+    backref, then ``for v in patient.visits``: iterating a loaded collection flushes
+    nothing, so the new visit is there, pending, reading None for what its INSERT
+    fills (its key here). The plugin does not trust a collection the function adds to
+    (``tests/fixtures/dbc1xx/receivers.py``, ``relationship_rows_with_new_objects``)."""
+    mapped = dbproof.import_fixture("mapped")
+    engine = make_engine(mapped)
+    (patient_id,) = dbproof.store(engine, dbproof.build(mapped.Patient))
+    dbproof.store(engine, dbproof.build(mapped.Visit, patient_id=patient_id))
+    with orm.Session(engine) as session:
+        patient = session.get(mapped.Patient, patient_id)
+        assert [v.id is None for v in patient.visits] == [False]  # stored rows only
+        patient.visits.append(dbproof.build(mapped.Visit, patient_id=None))
+        assert [v.id is None for v in patient.visits] == [False, True]
+        added = dbproof.build(mapped.Visit, patient_id=None, patient=patient)
+        assert [v.id is None for v in patient.visits] == [False, True, True] and added in patient.visits
+        session.add(added)  # a backref does not cascade it into the Session since SQLAlchemy 2.0
+        session.flush()
+        assert [v.id is None for v in patient.visits] == [False, False, False]
+
+
+@_needs("mapped")
 def test_rows_of_two_entities_unpack_into_stored_objects_also_across_an_outer_join(make_engine):
     """What the plugin trusts of ``for visit, patient in session.execute(select(Visit,
     Patient).join(...))``, ``session.query(Visit, Patient)`` and ``query(Visit.id,
