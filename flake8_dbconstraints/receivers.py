@@ -665,17 +665,23 @@ def _relationship_may_grow(collection: ast.Attribute, scope: Scope) -> bool:
     while current.parent is not None and current.function is None:
         current = current.parent
     body = getattr(current.node, "body", None)
-    for node in own_nodes(current.node) if isinstance(body, list) else ast.walk(current.node):
+    nodes = list(own_nodes(current.node) if isinstance(body, list) else ast.walk(current.node))
+    texts = {text} | {  # ``messages = row.messages`` is the same list
+        target.id for node in nodes if isinstance(node, ast.Assign) and target_text(node.value) == text
+        for target in node.targets if isinstance(target, ast.Name)
+    }
+    for node in nodes:
         if isinstance(node, ast.Call):
             func = node.func
-            if isinstance(func, ast.Attribute) and func.attr in GROWING_METHODS and target_text(func.value) == text:
+            if isinstance(func, ast.Attribute) and func.attr in GROWING_METHODS and target_text(func.value) in texts:
                 return True
             name = last_name(func)
             if name and name[:1].isupper() and any(target_text(kw.value) == owner_text for kw in node.keywords):
                 return True
         elif isinstance(node, (ast.Assign, ast.AugAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            if any(target_text(t) == text or (isinstance(t, ast.Subscript) and target_text(t.value) == text)
+            grown = texts if isinstance(node, ast.AugAssign) else {text}  # ``alias += [...]`` extends it
+            if any(target_text(t) in grown or (isinstance(t, ast.Subscript) and target_text(t.value) in texts)
                    for t in targets):
                 return True
             if target_text(node.value) == owner_text and any(isinstance(t, ast.Attribute) for t in targets):
