@@ -130,7 +130,9 @@ class ReceiverResolver:
             if owner.many or owner.others:
                 return None
             target = self.file_models.relationship_target(owner.model, expr.attr)
-            return Receiver(target, "row") if target is not None else None
+            if target is None or _relationship_reassigned(expr, scope):
+                return None  # the related object may be a new one
+            return Receiver(target, "row")
         if isinstance(expr, ast.Call):
             return (
                 self._query(expr, scope, depth + 1)
@@ -654,6 +656,45 @@ def _may_grow(name: str, scope: Scope) -> bool:
     return False
 
 
+def _function_nodes(scope: Scope) -> list:
+    """The nodes of the function (or module) ``scope`` is in, not entering nested
+    functions; all of a lambda's."""
+    current = scope
+    while current.parent is not None and current.function is None:
+        current = current.parent
+    body = getattr(current.node, "body", None)
+    return list(own_nodes(current.node) if isinstance(body, list) else ast.walk(current.node))
+
+
+def _relationship_reassigned(relation: ast.Attribute, scope: Scope) -> bool:
+    """Does the function set ``row.parent`` (``visit.patient = Patient()``), or put the
+    row in a new or another object's collection, which a backref turns into
+    ``row.parent`` (``Patient(visits=[visit])``, ``other.visits.append(visit)``,
+    ``other.visits = [visit]``)? The related object may then be a new one, its
+    defaults unset until the flush."""
+    text, owner_text = target_text(relation), target_text(relation.value)
+
+    def mentions(expr: ast.AST) -> bool:
+        return any(target_text(node) == owner_text for node in ast.walk(expr))
+
+    for node in _function_nodes(scope):
+        if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(target_text(t) == text for t in targets):
+                return True
+            if node.value is not None and any(isinstance(t, ast.Attribute) for t in targets) and mentions(node.value):
+                return True
+        elif isinstance(node, ast.Call):
+            func = node.func
+            if (isinstance(func, ast.Attribute) and func.attr in GROWING_METHODS
+                    and isinstance(func.value, ast.Attribute) and any(mentions(arg) for arg in node.args)):
+                return True
+            name = last_name(func)
+            if name and name[:1].isupper() and any(mentions(kw.value) for kw in node.keywords):
+                return True
+    return False
+
+
 def _relationship_may_grow(collection: ast.Attribute, scope: Scope) -> bool:
     """Does the function iterating ``row.children`` add to it: ``row.children.append(
     Child())``, an assignment to it, or a new object pointed at ``row`` (``Child(
@@ -661,11 +702,7 @@ def _relationship_may_grow(collection: ast.Attribute, scope: Scope) -> bool:
     memory? Iterating a loaded collection flushes nothing, so such an object is still
     pending there, its defaults unset (SEMANTICS 1)."""
     text, owner_text = target_text(collection), target_text(collection.value)
-    current = scope
-    while current.parent is not None and current.function is None:
-        current = current.parent
-    body = getattr(current.node, "body", None)
-    nodes = list(own_nodes(current.node) if isinstance(body, list) else ast.walk(current.node))
+    nodes = _function_nodes(scope)
     texts = {text} | {  # ``messages = row.messages`` is the same list
         target.id for node in nodes if isinstance(node, ast.Assign) and target_text(node.value) == text
         for target in node.targets if isinstance(target, ast.Name)

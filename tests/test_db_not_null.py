@@ -561,6 +561,25 @@ def test_an_object_added_to_a_loaded_collection_is_pending_while_it_is_iterated(
 
 
 @_needs("mapped")
+def test_a_relationship_set_in_memory_holds_the_new_object_until_the_flush(make_engine):
+    """``visit.patient = Patient(...)``, or a backref (``Patient(visits=[visit])``), on a
+    loaded visit: ``visit.patient`` is the new patient, reading None for its NOT NULL
+    columns until the flush (``related_rows_replaced_by_new_objects`` in
+    ``tests/fixtures/dbc1xx/receivers.py``)."""
+    mapped = dbproof.import_fixture("mapped")
+    engine = make_engine(mapped)
+    (patient_id,) = dbproof.store(engine, dbproof.build(mapped.Patient))
+    (visit_id,) = dbproof.store(engine, dbproof.build(mapped.Visit, patient_id=patient_id))
+    with orm.Session(engine) as session:
+        visit = session.get(mapped.Visit, visit_id)
+        assert visit.patient.born_on is not None  # the stored patient
+        visit.patient = mapped.Patient(name="x")
+        assert visit.patient.born_on is None
+        other = mapped.Patient(name="y", visits=[visit])
+        assert visit.patient is other and other.born_on is None
+
+
+@_needs("mapped")
 def test_rows_of_two_entities_unpack_into_stored_objects_also_across_an_outer_join(make_engine):
     """What the plugin trusts of ``for visit, patient in session.execute(select(Visit,
     Patient).join(...))``, ``session.query(Visit, Patient)`` and ``query(Visit.id,
