@@ -662,8 +662,13 @@ def _function_nodes(scope: Scope) -> list:
     current = scope
     while current.parent is not None and current.function is None:
         current = current.parent
-    body = getattr(current.node, "body", None)
-    return list(own_nodes(current.node) if isinstance(body, list) else ast.walk(current.node))
+    nodes = current.memo.get("own nodes")
+    if nodes is None:
+        body = getattr(current.node, "body", None)
+        nodes = current.memo["own nodes"] = list(
+            own_nodes(current.node) if isinstance(body, list) else ast.walk(current.node)
+        )
+    return nodes
 
 
 def _relationship_reassigned(relation: ast.Attribute, scope: Scope) -> bool:
