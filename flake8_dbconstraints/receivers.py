@@ -705,7 +705,7 @@ def _relationship_may_grow(collection: ast.Attribute, scope: Scope) -> bool:
     Child())``, an assignment to it, or a new object pointed at ``row`` (``Child(
     parent=row)``, ``child.parent = row``), which a backref adds to the collection in
     memory? Iterating a loaded collection flushes nothing, so such an object is still
-    pending there, its defaults unset (SEMANTICS 1)."""
+    pending there, its defaults unset (SEMANTICS 3)."""
     text, owner_text = target_text(collection), target_text(collection.value)
     nodes = _function_nodes(scope)
     texts = {text} | {  # ``messages = row.messages`` is the same list
