@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import functools
 from typing import Any, Callable, Optional
 
 from flake8_dbconstraints.declarations import union_members
@@ -656,22 +657,35 @@ def _may_grow(name: str, scope: Scope) -> bool:
     return False
 
 
-def _function_nodes(scope: Scope) -> list:
-    """The nodes of the function (or module) ``scope`` is in, not entering nested
-    functions; all of a lambda's."""
-    current = scope
-    while current.parent is not None and current.function is None:
-        current = current.parent
-    nodes = current.memo.get("own nodes")
+def _function_nodes(function: Scope) -> list:
+    """The nodes of a function (or module) scope, not entering nested functions; all
+    of a lambda's."""
+    nodes = function.memo.get("own nodes")
     if nodes is None:
-        body = getattr(current.node, "body", None)
-        nodes = current.memo["own nodes"] = list(
-            own_nodes(current.node) if isinstance(body, list) else ast.walk(current.node)
+        body = getattr(function.node, "body", None)
+        nodes = function.memo["own nodes"] = list(
+            own_nodes(function.node) if isinstance(body, list) else ast.walk(function.node)
         )
     return nodes
 
 
-def _relationship_reassigned(relation: ast.Attribute, scope: Scope) -> bool:
+def _once_per_function(kind: str):
+    """Memoize a ``(relation, scope)`` question in the memo of the function the scope
+    is in: every guard on ``visit.patient`` asks it again."""
+    def decorate(question):
+        @functools.wraps(question)
+        def asked(relation: ast.Attribute, scope: Scope) -> bool:
+            function = scope.function_scope
+            key = (kind, target_text(relation))
+            if key not in function.memo:
+                function.memo[key] = question(relation, function)
+            return function.memo[key]
+        return asked
+    return decorate
+
+
+@_once_per_function("reassigned")
+def _relationship_reassigned(relation: ast.Attribute, function: Scope) -> bool:
     """Does the function set ``row.parent`` (``visit.patient = Patient()``), or put the
     row in a new or another object's collection, which a backref turns into
     ``row.parent`` (``Patient(visits=[visit])``, ``other.visits.append(visit)``,
@@ -682,7 +696,7 @@ def _relationship_reassigned(relation: ast.Attribute, scope: Scope) -> bool:
     def mentions(expr: ast.AST) -> bool:
         return any(target_text(node) == owner_text for node in ast.walk(expr))
 
-    for node in _function_nodes(scope):
+    for node in _function_nodes(function):
         if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             if any(target_text(t) == text for t in targets):
@@ -700,14 +714,15 @@ def _relationship_reassigned(relation: ast.Attribute, scope: Scope) -> bool:
     return False
 
 
-def _relationship_may_grow(collection: ast.Attribute, scope: Scope) -> bool:
+@_once_per_function("grows")
+def _relationship_may_grow(collection: ast.Attribute, function: Scope) -> bool:
     """Does the function iterating ``row.children`` add to it: ``row.children.append(
     Child())``, an assignment to it, or a new object pointed at ``row`` (``Child(
     parent=row)``, ``child.parent = row``), which a backref adds to the collection in
     memory? Iterating a loaded collection flushes nothing, so such an object is still
     pending there, its defaults unset (SEMANTICS 3)."""
     text, owner_text = target_text(collection), target_text(collection.value)
-    nodes = _function_nodes(scope)
+    nodes = _function_nodes(function)
     texts = {text} | {  # ``messages = row.messages`` is the same list
         target.id for node in nodes if isinstance(node, ast.Assign) and target_text(node.value) == text
         for target in node.targets if isinstance(target, ast.Name)

@@ -82,6 +82,15 @@ class Scope:
             return self.node
         return None
 
+    @property
+    def function_scope(self) -> "Scope":
+        """The scope of the function (or lambda, or module) this one is in:
+        comprehensions and class bodies are not functions."""
+        current = self
+        while current.parent is not None and current.function is None:
+            current = current.parent
+        return current
+
 
 def own_nodes(function: ast.AST) -> Iterator[ast.AST]:
     """Nodes of a function body, not entering nested functions, lambdas and classes."""

@@ -232,7 +232,7 @@ def _marked_changed(scope: Scope, use: ColumnUse, node: ast.AST, tracked: bool) 
     A flush the code does not spell (a query's autoflush) is not seen: silent then."""
     column_text = f"{use.receiver_text}.{use.column.key}"
     position = (node.lineno, node.col_offset)
-    events = _column_events(_enclosing_function(scope))
+    events = _column_events(scope.function_scope.node)
     flushes = [at for kind, at, _, _ in events if kind == "flush"]
     for kind, at, target, key in events:
         if kind == "flag":
@@ -252,13 +252,6 @@ def _same_value(target: Optional[str], column_text: str, scope: Scope) -> bool:
         return False
     origin = _alias_origin(ast.Name(id=target), scope)
     return origin is not None and not origin[1] and target_text(origin[0]) == column_text
-
-
-def _enclosing_function(scope: Scope) -> ast.AST:
-    current = scope
-    while current.parent is not None and current.function is None:
-        current = current.parent
-    return current.node
 
 
 _EVENTS_CACHE: dict[int, tuple[ast.AST, list]] = {}
