@@ -278,6 +278,23 @@ def associated_subtype_delitem(session, invoice):
 
 
 # ---------------------------------------------------------------------------
+# Saved: the changed value given to an UPDATE of its own after the change (the ORM
+# never notices the change; the UPDATE writes the value as it then is)
+
+
+@saved(Patient, "profile", PROFILE, NOTED)
+def query_update_of_the_changed_value(session, patient):
+    patient.profile["note"] = "x"
+    session.query(Patient).filter_by(id=patient.id).update({"profile": patient.profile}, synchronize_session=False)
+
+
+@saved(Patient, "profile", PROFILE, NOTED)
+def core_update_of_the_changed_value(session, patient):
+    patient.profile["note"] = "x"
+    session.execute(sa.update(Patient).where(Patient.id == patient.id).values(profile=patient.profile))
+
+
+# ---------------------------------------------------------------------------
 # Saved: the column marked changed before the change, with no flush in between
 # (flag_modified, or under a Mutable wrapper a tracked change or changed()): the flush
 # writes the whole current value, nested changes too.

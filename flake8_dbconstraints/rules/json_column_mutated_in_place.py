@@ -15,6 +15,8 @@ Stays silent when the same function marks the column changed: ``flag_modified(ob
 "col")``, or for a ``Mutable`` wrapper a tracked top-level change or
 ``obj.col.changed()``, after the change or before it with no ``commit()`` or
 ``flush()`` call in between (the whole value is then written, nested changes too); when
+it passes the changed value to an UPDATE of its own after the change
+(``query.update({"col": obj.col})``, ``update(M).values(col=obj.col)``); when
 the function assigned the attribute a new value before the change (an assignment
 under ``if not obj.col:`` or ``if obj.col is None:`` replaces only an empty value,
 so the change is reported as lost when the column already holds one), for top-level
@@ -47,6 +49,10 @@ TRACKED_METHODS = MUTATING_METHODS | frozenset({
     "symmetric_difference_update",
 })
 FLUSHING_METHODS = frozenset({"commit", "flush"})
+# Calls that write values they are given in an UPDATE of their own: ``query.update({
+# "col": obj.col})``, ``update(M).values(col=obj.col)``, ``session.execute(update(M),
+# [{"id": 1, "col": obj.col}])``, ``bulk_update_mappings(M, [...])``.
+EXPLICIT_WRITE_METHODS = frozenset({"update", "values", "execute", "exec", "bulk_update_mappings"})
 SHALLOW_COPY_FUNCTIONS = frozenset({"dict", "list", "copy"})
 MAX_NESTING = 32
 
@@ -235,6 +241,11 @@ def _marked_changed(scope: Scope, use: ColumnUse, node: ast.AST, tracked: bool) 
     events = _column_events(scope.function_scope.node)
     flushes = [at for kind, at, _, _ in events if kind == "flush"]
     for kind, at, target, key in events:
+        if kind == "written":
+            # an UPDATE given the value writes it as it is then: only a later one saves the change
+            if at > position and _same_value(target, column_text, scope):
+                return True
+            continue
         if kind == "flag":
             marks = target == use.receiver_text and key in (None, use.column.key)
         else:
@@ -258,11 +269,12 @@ _EVENTS_CACHE: dict[int, tuple[ast.AST, list]] = {}
 
 
 def _column_events(function: ast.AST) -> list:
-    """(kind, position, target text, key) of what may mark a column changed or spend
-    the mark, in the function: ``flag`` (``flag_modified(target, "key")``, key None
-    when not a literal), ``tracked`` (a top-level change or ``.changed()`` of
-    ``target``, which a Mutable wrapper tracks) and ``flush`` (``.commit()``,
-    ``.flush()``)."""
+    """(kind, position, target text, key) of what may mark a column changed, spend
+    the mark or write the value, in the function: ``flag`` (``flag_modified(target,
+    "key")``, key None when not a literal), ``tracked`` (a top-level change or
+    ``.changed()`` of ``target``, which a Mutable wrapper tracks), ``flush``
+    (``.commit()``, ``.flush()``) and ``written`` (``target`` named in the arguments of
+    a call that writes them, ``EXPLICIT_WRITE_METHODS``)."""
     cached = _EVENTS_CACHE.get(id(function))
     if cached is not None and cached[0] is function:
         return cached[1]
@@ -280,6 +292,11 @@ def _column_events(function: ast.AST) -> list:
                 events.append(("flush", at, None, None))
             elif isinstance(func, ast.Attribute) and name in TRACKED_METHODS:
                 events.append(("tracked", at, target_text(func.value), None))
+            if name in EXPLICIT_WRITE_METHODS:
+                arguments = [*current.args, *(keyword.value for keyword in current.keywords)]
+                events.extend(("written", at, target_text(value), None)
+                              for argument in arguments for value in ast.walk(argument)
+                              if isinstance(value, (ast.Attribute, ast.Name)))
         elif isinstance(current, (ast.Assign, ast.AugAssign, ast.Delete)):
             targets = current.targets if isinstance(current, (ast.Assign, ast.Delete)) else [current.target]
             events.extend(("tracked", at, target_text(target.value), None)
