@@ -233,6 +233,8 @@ class FileChecker:
         harmless = functools.partial(self.is_never_none, scope=scope) if none_test else None
         if is_written(scope, attribute.value, attribute.attr, attribute, anywhere=anywhere, harmless=harmless):
             return None
+        if self.receivers.handed_to_a_writer(scope, attribute.value, attribute.attr, attribute):
+            return None
         if not self.database_confirms_not_null(use):
             return None
         return use

@@ -29,7 +29,7 @@ import functools
 from typing import Any, Callable, Optional
 
 from flake8_dbconstraints.declarations import union_members
-from flake8_dbconstraints.names import ClassRef, FunctionRef
+from flake8_dbconstraints.names import ClassRef, FunctionRef, ModuleRef
 from flake8_dbconstraints.registry import ModelInfo
 from flake8_dbconstraints.scopes import (
     OPAQUE_CALLS, Binding, Scope, assigned_only_by_init, is_first_method_parameter, last_name, methods_with_self,
@@ -110,6 +110,35 @@ class ReceiverResolver:
         return getattr(function, "name", None) in self._listeners
 
     # -- public --------------------------------------------------------------------
+    def handed_to_a_writer(self, scope: Scope, receiver_expr: ast.expr, attr: str, at: ast.AST) -> bool:
+        """Was the receiver passed, before ``at`` or in a loop around it, to a project
+        function that assigns or deletes ``attr`` of the parameter it arrives in
+        (``apply_shared(server, other)`` doing ``server.username = other.username``)?
+        The column then holds whatever the helper put there. A callee the plugin
+        cannot read (``session.add(visit)``) is not followed."""
+        function = scope.function_scope
+        for node, (positions, keywords) in _calls_by_argument(function).get(target_text(receiver_expr), {}).items():
+            if not (node.lineno < at.lineno or _share_loop(function, node.lineno, at.lineno)):
+                continue
+            ref = self.file_models.resolver.resolve_expr(node.func, scope) or self._class_method(node.func, scope)
+            if not isinstance(ref, FunctionRef):
+                continue
+            implicit = self._implicit_arguments(node.func, ref, scope)
+            if _writes_parameter_attribute(ref.node, [index + implicit for index in positions], keywords, attr):
+                return True
+        return False
+
+    def _implicit_arguments(self, func: ast.expr, ref: FunctionRef, scope: Scope) -> int:
+        """The parameters a call fills itself: ``cls`` of a class method, ``self`` of a
+        method called on an instance (``service.apply(visit)``)."""
+        decorators = {last_name(decorator) for decorator in ref.node.decorator_list}
+        if "staticmethod" in decorators or not isinstance(func, ast.Attribute):
+            return 0
+        if "classmethod" in decorators:
+            return 1
+        owner = self.file_models.resolver.resolve_expr(func.value, scope)
+        return 0 if isinstance(owner, (ClassRef, ModuleRef)) else 1
+
     def receiver_of(self, expr: ast.expr, scope: Scope) -> Optional[Receiver]:
         receiver = self._expr(expr, scope, 0)
         if receiver is None or receiver.many:
@@ -855,6 +884,48 @@ def is_written(scope: Scope, receiver_expr: ast.expr, attr: str, at: ast.AST, an
             if anywhere or current is not scope or line < at.lineno or _share_loop(current, line, at.lineno):
                 return True
         current = current.parent
+    return False
+
+
+def _calls_by_argument(function: Scope) -> dict:
+    """{argument text: {call: (its positions, its keywords)}} of the calls in a function
+    (or module) scope, gathered once: every guard of the function asks."""
+    index = function.memo.get("calls by argument")
+    if index is None:
+        index = function.memo["calls by argument"] = {}
+        for node in _function_nodes(function):
+            if not isinstance(node, ast.Call):
+                continue
+            for position, argument in enumerate(node.args):
+                text = target_text(argument)
+                if text is not None:
+                    index.setdefault(text, {}).setdefault(node, ([], set()))[0].append(position)
+            for keyword in node.keywords:
+                text = target_text(keyword.value)
+                if text is not None and keyword.arg:
+                    index.setdefault(text, {}).setdefault(node, ([], set()))[1].add(keyword.arg)
+    return index
+
+
+def _writes_parameter_attribute(function: ast.AST, positions: list, keywords: set, attr: str) -> bool:
+    """Does ``function`` assign or delete ``attr`` of the parameters at ``positions``
+    or named ``keywords``, or hand them to setattr or make_transient?"""
+    arguments = function.args
+    positional = [*arguments.posonlyargs, *arguments.args]
+    names = {positional[index].arg for index in positions if index < len(positional)}
+    names |= keywords & {argument.arg for argument in [*arguments.args, *arguments.kwonlyargs]}
+    for node in ast.walk(function):
+        if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Delete)):
+            targets = node.targets if isinstance(node, (ast.Assign, ast.Delete)) else [node.target]
+            if any(
+                isinstance(target, ast.Attribute) and target.attr == attr
+                and isinstance(target.value, ast.Name) and target.value.id in names
+                for written in targets for target in ast.walk(written)
+            ):
+                return True
+        elif isinstance(node, ast.Call) and last_name(node.func) in OPAQUE_CALLS and node.args:
+            if isinstance(node.args[0], ast.Name) and node.args[0].id in names:
+                return True
     return False
 
 

@@ -278,6 +278,21 @@ def associated_subtype_delitem(session, invoice):
 
 
 # ---------------------------------------------------------------------------
+# Saved: a new value assigned first by a function the object is passed to
+# (``new_values_assigned_by_a_helper`` in tests/fixtures/dbc2xx/json_mutations.py)
+
+
+def _reset_profile(patient):
+    patient.profile = {}
+
+
+@saved(Patient, "profile", PROFILE, {"k": 1})
+def new_value_assigned_by_a_helper_then_changed(session, patient):
+    _reset_profile(patient)
+    patient.profile["k"] = 1
+
+
+# ---------------------------------------------------------------------------
 # Saved: the changed value given to an UPDATE of its own after the change (the ORM
 # never notices the change; the UPDATE writes the value as it then is)
 

@@ -580,6 +580,25 @@ def test_a_relationship_set_in_memory_holds_the_new_object_until_the_flush(make_
 
 
 @_needs("mapped")
+def test_a_function_the_row_is_passed_to_can_put_none_in_a_not_null_column(make_engine):
+    """A loaded visit handed to a project function that copies a new visit's unset
+    column into it reads None until the flush (which would then fail): why the row is
+    not trusted after ``copy_schedule(first, source)`` (``rows_handed_to_helpers`` in
+    ``tests/fixtures/dbc1xx/receivers.py``, whose own helper runs here)."""
+    from tests.fixtures.dbc1xx.receivers import copy_schedule
+
+    mapped = dbproof.import_fixture("mapped")
+    engine = make_engine(mapped)
+    (patient_id,) = dbproof.store(engine, dbproof.build(mapped.Patient))
+    (visit_id,) = dbproof.store(engine, dbproof.build(mapped.Visit, patient_id=patient_id))
+    with orm.Session(engine) as session:
+        visit = session.get(mapped.Visit, visit_id)
+        assert visit.started_at is not None  # stored
+        copy_schedule(visit, mapped.Visit())
+        assert visit.started_at is None
+
+
+@_needs("mapped")
 def test_rows_of_two_entities_unpack_into_stored_objects_also_across_an_outer_join(make_engine):
     """What the plugin trusts of ``for visit, patient in session.execute(select(Visit,
     Patient).join(...))``, ``session.query(Visit, Patient)`` and ``query(Visit.id,

@@ -17,9 +17,10 @@ Stays silent when the same function marks the column changed: ``flag_modified(ob
 ``flush()`` call in between (the whole value is then written, nested changes too); when
 it passes the changed value to an UPDATE of its own after the change
 (``query.update({"col": obj.col})``, ``update(M).values(col=obj.col)``); when
-the function assigned the attribute a new value before the change (an assignment
-under ``if not obj.col:`` or ``if obj.col is None:`` replaces only an empty value,
-so the change is reported as lost when the column already holds one), for top-level
+the function assigned the attribute a new value before the change, itself or
+through a project function it passed the object to (an assignment under ``if not
+obj.col:`` or ``if obj.col is None:`` replaces only an empty value, so the change
+is reported as lost when the column already holds one), for top-level
 changes under a ``Mutable`` wrapper (``MutableDict.as_mutable(JSON)``, or
 ``MutableDict.associate_with(T)`` in the column's or the type's module), and for
 objects not known to be stored (transient and pending objects write their whole
@@ -111,7 +112,8 @@ def _check_change(container: ast.expr, offset: int, node: ast.AST, scope: Scope,
     if tracked and level == 0 and not copied:
         return  # the Mutable wrapper sees top-level changes (SEMANTICS 6)
     initializers = _initialized_when_empty(scope, container, node)
-    if is_written(scope, container.value, container.attr, node, ignored=initializers):
+    if (is_written(scope, container.value, container.attr, node, ignored=initializers)
+            or checker.receivers.handed_to_a_writer(scope, container.value, container.attr, node)):
         return  # a new value may have been assigned first: the change goes into it
     if _marked_changed(scope, use, node, tracked):
         return
@@ -133,7 +135,8 @@ def _check_augmented_attribute(node: ast.AugAssign, scope: Scope, checker) -> It
     is_dict = isinstance(node.op, ast.BitOr) and isinstance(value, (ast.Dict, ast.DictComp))
     if not (is_list or is_dict):
         return
-    if is_written(scope, node.target.value, node.target.attr, node):
+    if (is_written(scope, node.target.value, node.target.attr, node)
+            or checker.receivers.handed_to_a_writer(scope, node.target.value, node.target.attr, node)):
         return
     if _marked_changed(scope, use, node, False):
         return
