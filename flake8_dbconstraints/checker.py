@@ -233,7 +233,7 @@ class FileChecker:
         harmless = functools.partial(self.is_never_none, scope=scope) if none_test else None
         if is_written(scope, attribute.value, attribute.attr, attribute, anywhere=anywhere, harmless=harmless):
             return None
-        if self.receivers.handed_to_a_writer(scope, attribute.value, attribute.attr, attribute):
+        if self.receivers.handed_to_a_writer(scope, attribute.value, attribute.attr, attribute, anywhere=anywhere):
             return None
         if not self.database_confirms_not_null(use):
             return None

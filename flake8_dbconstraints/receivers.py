@@ -110,15 +110,17 @@ class ReceiverResolver:
         return getattr(function, "name", None) in self._listeners
 
     # -- public --------------------------------------------------------------------
-    def handed_to_a_writer(self, scope: Scope, receiver_expr: ast.expr, attr: str, at: ast.AST) -> bool:
+    def handed_to_a_writer(self, scope: Scope, receiver_expr: ast.expr, attr: str, at: ast.AST,
+                           anywhere: bool = False) -> bool:
         """Was the receiver passed, before ``at`` or in a loop around it, to a project
         function that assigns or deletes ``attr`` of the parameter it arrives in
         (``apply_shared(server, other)`` doing ``server.username = other.username``)?
-        The column then holds whatever the helper put there. A callee the plugin
-        cannot read (``session.add(visit)``) is not followed."""
+        The column then holds whatever the helper put there. With ``anywhere``, a
+        later call counts too, as a later assignment does for ``is_written``. A callee
+        the plugin cannot read (``session.add(visit)``) is not followed."""
         function = scope.function_scope
         for node, (positions, keywords) in _calls_by_argument(function).get(target_text(receiver_expr), {}).items():
-            if not (node.lineno < at.lineno or _share_loop(function, node.lineno, at.lineno)):
+            if not (anywhere or node.lineno < at.lineno or _share_loop(function, node.lineno, at.lineno)):
                 continue
             ref = self.file_models.resolver.resolve_expr(node.func, scope) or self._class_method(node.func, scope)
             if not isinstance(ref, FunctionRef):
