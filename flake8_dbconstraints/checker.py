@@ -17,7 +17,7 @@ from flake8_dbconstraints.column_types import import_python_type
 from flake8_dbconstraints.database import Schema, reflect
 from flake8_dbconstraints.file_models import FileModels
 from flake8_dbconstraints.names import External
-from flake8_dbconstraints.receivers import Receiver, ReceiverResolver, is_written
+from flake8_dbconstraints.receivers import Receiver, ReceiverResolver
 from flake8_dbconstraints.registry import ColumnInfo, ModelInfo
 from flake8_dbconstraints.safety import swallow
 from flake8_dbconstraints.scopes import COMPREHENSIONS, Scope
@@ -231,9 +231,8 @@ class FileChecker:
         if anywhere and attribute.attr in use.receiver.none_when_new:
             return None  # ``self`` may be a new object its constructor left None
         harmless = functools.partial(self.is_never_none, scope=scope) if none_test else None
-        if is_written(scope, attribute.value, attribute.attr, attribute, anywhere=anywhere, harmless=harmless):
-            return None
-        if self.receivers.handed_to_a_writer(scope, attribute.value, attribute.attr, attribute, anywhere=anywhere):
+        if self.receivers.may_be_written(scope, attribute.value, attribute.attr, attribute, anywhere=anywhere,
+                                         harmless=harmless):
             return None
         if not self.database_confirms_not_null(use):
             return None

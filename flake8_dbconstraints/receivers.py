@@ -110,8 +110,16 @@ class ReceiverResolver:
         return getattr(function, "name", None) in self._listeners
 
     # -- public --------------------------------------------------------------------
-    def handed_to_a_writer(self, scope: Scope, receiver_expr: ast.expr, attr: str, at: ast.AST,
-                           anywhere: bool = False) -> bool:
+    def may_be_written(self, scope: Scope, receiver_expr: ast.expr, attr: str, at: ast.AST,
+                       anywhere: bool = False, ignored: frozenset = frozenset(),
+                       harmless: Optional[Callable[[ast.expr], bool]] = None) -> bool:
+        """``is_written`` (the function's own writes), or the receiver handed first to a
+        project function that writes the column: its value may then be anything."""
+        return (is_written(scope, receiver_expr, attr, at, anywhere=anywhere, ignored=ignored, harmless=harmless)
+                or self._handed_to_a_writer(scope, receiver_expr, attr, at, anywhere))
+
+    def _handed_to_a_writer(self, scope: Scope, receiver_expr: ast.expr, attr: str, at: ast.AST,
+                            anywhere: bool) -> bool:
         """Was the receiver passed, before ``at`` or in a loop around it, to a project
         function that assigns or deletes ``attr`` of the parameter it arrives in
         (``apply_shared(server, other)`` doing ``server.username = other.username``)?

@@ -33,7 +33,6 @@ from typing import Iterator, Optional
 
 from flake8_dbconstraints import codes
 from flake8_dbconstraints.checker import ColumnUse, Finding
-from flake8_dbconstraints.receivers import is_written
 from flake8_dbconstraints.scopes import Scope, target_text
 
 CODE = codes.JSON_COLUMN_MUTATED_IN_PLACE
@@ -112,8 +111,7 @@ def _check_change(container: ast.expr, offset: int, node: ast.AST, scope: Scope,
     if tracked and level == 0 and not copied:
         return  # the Mutable wrapper sees top-level changes (SEMANTICS 6)
     initializers = _initialized_when_empty(scope, container, node)
-    if (is_written(scope, container.value, container.attr, node, ignored=initializers)
-            or checker.receivers.handed_to_a_writer(scope, container.value, container.attr, node)):
+    if checker.receivers.may_be_written(scope, container.value, container.attr, node, ignored=initializers):
         return  # a new value may have been assigned first: the change goes into it
     if _marked_changed(scope, use, node, tracked):
         return
@@ -135,8 +133,7 @@ def _check_augmented_attribute(node: ast.AugAssign, scope: Scope, checker) -> It
     is_dict = isinstance(node.op, ast.BitOr) and isinstance(value, (ast.Dict, ast.DictComp))
     if not (is_list or is_dict):
         return
-    if (is_written(scope, node.target.value, node.target.attr, node)
-            or checker.receivers.handed_to_a_writer(scope, node.target.value, node.target.attr, node)):
+    if checker.receivers.may_be_written(scope, node.target.value, node.target.attr, node):
         return
     if _marked_changed(scope, use, node, False):
         return
