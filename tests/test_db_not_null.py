@@ -537,6 +537,16 @@ def test_foreign_key_set_through_the_relationship_reads_none_until_flush(make_en
         assert session.get(classic.Visit, visit_id).patient_id is not None
 
 
+def _stored_visit(make_engine):
+    """The ``mapped`` fixture module, an engine over it, and a stored patient with
+    one stored visit: (module, engine, patient id, visit identity)."""
+    mapped = dbproof.import_fixture("mapped")
+    engine = make_engine(mapped)
+    (patient_id,) = dbproof.store(engine, dbproof.build(mapped.Patient))
+    visit = dbproof.store(engine, dbproof.build(mapped.Visit, patient_id=patient_id))
+    return mapped, engine, patient_id, visit
+
+
 @_needs("mapped")
 def test_an_object_added_to_a_loaded_collection_is_pending_while_it_is_iterated(make_engine):
     """``patient.visits.append(Visit(...))``, or ``Visit(patient=patient)`` through the
@@ -544,10 +554,7 @@ def test_an_object_added_to_a_loaded_collection_is_pending_while_it_is_iterated(
     nothing, so the new visit is there, pending, reading None for what its INSERT
     fills (its key here). The plugin does not trust a collection the function adds to
     (``tests/fixtures/dbc1xx/receivers.py``, ``relationship_rows_with_new_objects``)."""
-    mapped = dbproof.import_fixture("mapped")
-    engine = make_engine(mapped)
-    (patient_id,) = dbproof.store(engine, dbproof.build(mapped.Patient))
-    dbproof.store(engine, dbproof.build(mapped.Visit, patient_id=patient_id))
+    mapped, engine, patient_id, _visit = _stored_visit(make_engine)
     with orm.Session(engine) as session:
         patient = session.get(mapped.Patient, patient_id)
         assert [v.id is None for v in patient.visits] == [False]  # stored rows only
@@ -566,10 +573,7 @@ def test_a_relationship_set_in_memory_holds_the_new_object_until_the_flush(make_
     loaded visit: ``visit.patient`` is the new patient, reading None for its NOT NULL
     columns until the flush (``related_rows_replaced_by_new_objects`` in
     ``tests/fixtures/dbc1xx/receivers.py``)."""
-    mapped = dbproof.import_fixture("mapped")
-    engine = make_engine(mapped)
-    (patient_id,) = dbproof.store(engine, dbproof.build(mapped.Patient))
-    (visit_id,) = dbproof.store(engine, dbproof.build(mapped.Visit, patient_id=patient_id))
+    mapped, engine, _patient_id, (visit_id,) = _stored_visit(make_engine)
     with orm.Session(engine) as session:
         visit = session.get(mapped.Visit, visit_id)
         assert visit.patient.born_on is not None  # the stored patient
@@ -587,10 +591,7 @@ def test_a_function_the_row_is_passed_to_can_put_none_in_a_not_null_column(make_
     ``tests/fixtures/dbc1xx/receivers.py``, whose own helper runs here)."""
     from tests.fixtures.dbc1xx.receivers import copy_schedule
 
-    mapped = dbproof.import_fixture("mapped")
-    engine = make_engine(mapped)
-    (patient_id,) = dbproof.store(engine, dbproof.build(mapped.Patient))
-    (visit_id,) = dbproof.store(engine, dbproof.build(mapped.Visit, patient_id=patient_id))
+    mapped, engine, _patient_id, (visit_id,) = _stored_visit(make_engine)
     with orm.Session(engine) as session:
         visit = session.get(mapped.Visit, visit_id)
         assert visit.started_at is not None  # stored
@@ -606,10 +607,7 @@ def test_rows_of_two_entities_unpack_into_stored_objects_also_across_an_outer_jo
     entity is a stored object or None, and ``None.started_at`` raises, so a test of
     ``v.started_at`` never takes its dead branch; a column of the optional side reads
     None, which is why rows of columns stay silent there."""
-    mapped = dbproof.import_fixture("mapped")
-    engine = make_engine(mapped)
-    (patient_id,) = dbproof.store(engine, dbproof.build(mapped.Patient))
-    dbproof.store(engine, dbproof.build(mapped.Visit, patient_id=patient_id))
+    mapped, engine, patient_id, _visit = _stored_visit(make_engine)
     dbproof.store(engine, dbproof.build(mapped.Patient, id=patient_id + 1))  # no visit
     with orm.Session(engine) as session:
         joined = sa.select(mapped.Visit, mapped.Patient).join(mapped.Visit.patient)
@@ -641,10 +639,7 @@ def test_rows_of_two_entities_unpack_into_stored_objects_also_across_an_outer_jo
 
 @_needs("mapped")
 def test_query_expression_reads_none_on_a_loaded_row(make_engine):
-    mapped = dbproof.import_fixture("mapped")
-    engine = make_engine(mapped)
-    patient_id = dbproof.store(engine, dbproof.build(mapped.Patient))[0]
-    identity = dbproof.store(engine, dbproof.build(mapped.Visit, patient_id=patient_id))
+    mapped, engine, _patient_id, identity = _stored_visit(make_engine)
     with orm.Session(engine) as session:
         assert session.get(mapped.Visit, identity).duration_rank is None
     with orm.Session(engine) as session:
