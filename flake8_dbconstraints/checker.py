@@ -231,8 +231,8 @@ class FileChecker:
         if anywhere and attribute.attr in use.receiver.none_when_new:
             return None  # ``self`` may be a new object its constructor left None
         harmless = functools.partial(self.is_never_none, scope=scope) if none_test else None
-        if self.receivers.may_be_written(scope, attribute.value, attribute.attr, attribute, anywhere=anywhere,
-                                         harmless=harmless):
+        if self.receivers.may_be_written(scope, attribute.value, attribute.attr, attribute, use.model,
+                                         anywhere=anywhere, harmless=harmless):
             return None
         if not self.database_confirms_not_null(use):
             return None

@@ -90,6 +90,7 @@ class ReceiverResolver:
         self._used_by_unsafe: dict = {}  # class node -> _used_by_unsafe_methods
         self._kept_parameters: dict = {}  # class node -> _parameters_kept_by_init
         self._class_method_memo: dict = {}  # (method node, id of the model) -> its rows
+        self._methods_memo: dict = {}  # (class node, method name) -> the functions it may run
         self._none_when_new: dict = {}  # class node -> _left_none_by_init of its constructor
 
     def _is_listener(self, function: ast.AST) -> bool:
@@ -110,13 +111,15 @@ class ReceiverResolver:
         return getattr(function, "name", None) in self._listeners
 
     # -- public --------------------------------------------------------------------
-    def may_be_written(self, scope: Scope, receiver_expr: ast.expr, attr: str, at: ast.AST,
+    def may_be_written(self, scope: Scope, receiver_expr: ast.expr, attr: str, at: ast.AST, model: ModelInfo,
                        anywhere: bool = False, ignored: frozenset = frozenset(),
                        harmless: Optional[Callable[[ast.expr], bool]] = None) -> bool:
-        """``is_written`` (the function's own writes), or the receiver handed first to a
-        project function that writes the column: its value may then be anything."""
+        """``is_written`` (the function's own writes), or the receiver (a row of
+        ``model``) handed first to a project function, or to a method of its class,
+        that writes the column: its value may then be anything."""
         return (is_written(scope, receiver_expr, attr, at, anywhere=anywhere, ignored=ignored, harmless=harmless)
-                or self._handed_to_a_writer(scope, receiver_expr, attr, at, anywhere))
+                or self._handed_to_a_writer(scope, receiver_expr, attr, at, anywhere)
+                or self._changed_by_its_own_method(scope, receiver_expr, attr, at, model, anywhere))
 
     def _handed_to_a_writer(self, scope: Scope, receiver_expr: ast.expr, attr: str, at: ast.AST,
                             anywhere: bool) -> bool:
@@ -135,6 +138,24 @@ class ReceiverResolver:
                 continue
             implicit = self._implicit_arguments(node.func, ref, scope)
             if _writes_parameter_attribute(ref.node, [index + implicit for index in positions], keywords, attr):
+                return True
+        return False
+
+    def _changed_by_its_own_method(self, scope: Scope, receiver_expr: ast.expr, attr: str, at: ast.AST,
+                                   model: ModelInfo, anywhere: bool) -> bool:
+        """Was a method of the row called on it first (``visit.reset()``, with the same
+        timing as for helpers), which its class defines or inherits from a project class
+        and which assigns, deletes or ``setattr``s ``attr`` of ``self``? One level deep,
+        as for helpers: a method it calls in turn is not followed."""
+        function = scope.function_scope
+        calls = _method_calls_by_owner(function).get(target_text(receiver_expr))
+        for node in calls or ():
+            if not (anywhere or node.lineno < at.lineno or _share_loop(function, node.lineno, at.lineno)):
+                continue
+            key = (model.cls.node, node.func.attr)
+            if key not in self._methods_memo:
+                self._methods_memo[key] = self.file_models.registry.instance_methods(model.cls, node.func.attr)
+            if any(_writes_parameter_attribute(method.node, [0], set(), attr) for method in self._methods_memo[key]):
                 return True
         return False
 
@@ -914,6 +935,20 @@ def _calls_by_argument(function: Scope) -> dict:
                 text = target_text(keyword.value)
                 if text is not None and keyword.arg:
                     index.setdefault(text, {}).setdefault(node, ([], set()))[1].add(keyword.arg)
+    return index
+
+
+def _method_calls_by_owner(function: Scope) -> dict:
+    """{owner text: [calls]} of the method calls ``owner.name(...)`` in a function (or
+    module) scope, gathered once."""
+    index = function.memo.get("method calls by owner")
+    if index is None:
+        index = function.memo["method calls by owner"] = {}
+        for node in _function_nodes(function):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                text = target_text(node.func.value)
+                if text is not None:
+                    index.setdefault(text, []).append(node)
     return index
 
 

@@ -119,12 +119,18 @@ class LazyColumns(Mapping[str, ColumnInfo]):
         return sum(1 for _key in self)
 
 
+# Methods whose first parameter is not the instance they are called on.
+NOT_ON_INSTANCE = frozenset({"staticmethod", "classmethod"})
+
+
 @dataclasses.dataclass(frozen=True)
 class ModelInfo:
     name: str
     qname: str
     columns: Mapping[str, ColumnInfo]
     relationships: Mapping[str, Any]  # key -> RelationshipDeclaration (resolved lazily)
+    # The mapped class, where its methods are looked up (``visit.reset()``).
+    cls: ClassRef = dataclasses.field(compare=False, repr=False)
     table: Optional[str] = None  # the mapped table's name, when it can be told statically
     schema: Optional[str] = None
 
@@ -356,6 +362,21 @@ class ModelRegistry:
                 return ref, method
         return None
 
+    def instance_methods(self, cls: ClassRef, attr: str) -> list[FunctionRef]:
+        """The functions ``row.attr(...)`` may run with the row as ``self``: those bound
+        to ``attr`` in the first project class along the MRO of ``cls``'s hierarchy
+        that binds it (several when it is defined twice), but static and class methods.
+        Empty when the name is bound nowhere the plugin reads (an installed base)."""
+        for ref in self.linearize(cls):
+            bindings = Scope(ref.node, ref.module.scope).bindings.get(attr)
+            if bindings:
+                return [
+                    FunctionRef(ref.module, binding.node) for binding in bindings
+                    if binding.kind == "function" and not {last_name(decorator) for decorator in
+                                                           binding.node.decorator_list} & NOT_ON_INSTANCE
+                ]
+        return []
+
     def _defines_nothing(self, base: Any) -> bool:
         if isinstance(base, External):
             return base.dotted in (FLASK_MODEL, "builtins.object") or _is_sa(
@@ -414,6 +435,7 @@ class ModelRegistry:
             relationships=relationships,
             table=table,
             schema=schema,
+            cls=cls,
         )
 
     def _build_imperative_model(self, cls: ClassRef) -> ModelInfo:
@@ -425,7 +447,7 @@ class ModelRegistry:
                 columns.setdefault(declaration.key, (declaration, []))
         name, schema = _table_name_and_schema(table.node)
         return ModelInfo(name=cls.name, qname=cls.qname, columns=LazyColumns(self, columns), relationships={},
-                         table=name, schema=schema)
+                         table=name, schema=schema, cls=cls)
 
     def _table_of(self, cls: ClassRef, mro: list) -> tuple[Optional[str], Optional[str]]:
         """The table name (``__tablename__``, ``__table__ = Table("name", ...)``, or the

@@ -292,6 +292,12 @@ def new_value_assigned_by_a_helper_then_changed(session, patient):
     patient.profile["k"] = 1
 
 
+@saved(Patient, "profile", PROFILE, {"k": 1})
+def new_value_assigned_by_its_own_method_then_changed(session, patient):
+    patient.reset_profile()
+    patient.profile["k"] = 1
+
+
 # ---------------------------------------------------------------------------
 # Saved: the changed value given to an UPDATE of its own after the change (the ORM
 # never notices the change; the UPDATE writes the value as it then is)

@@ -600,6 +600,19 @@ def test_a_function_the_row_is_passed_to_can_put_none_in_a_not_null_column(make_
 
 
 @_needs("mapped")
+def test_a_method_of_the_row_can_put_none_in_a_not_null_column(make_engine):
+    """The same through the row's own method: ``visit.clear_start()`` assigns None to
+    ``self.started_at``, so ``visit.started_at is None`` after it is live
+    (``rows_changed_by_their_own_methods`` in ``tests/fixtures/dbc1xx/receivers.py``)."""
+    mapped, engine, _patient_id, (visit_id,) = _stored_visit(make_engine)
+    with orm.Session(engine) as session:
+        visit = session.get(mapped.Visit, visit_id)
+        assert visit.started_at is not None  # stored
+        visit.clear_start()
+        assert visit.started_at is None
+
+
+@_needs("mapped")
 def test_rows_of_two_entities_unpack_into_stored_objects_also_across_an_outer_join(make_engine):
     """What the plugin trusts of ``for visit, patient in session.execute(select(Visit,
     Patient).join(...))``, ``session.query(Visit, Patient)`` and ``query(Visit.id,
