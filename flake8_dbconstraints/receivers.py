@@ -37,6 +37,8 @@ from flake8_dbconstraints.scopes import (
 )
 
 MAX_DEPTH = 12
+# How many calls deep a helper's (or a row's method's) writes to the row are looked for.
+MAX_HELPER_DEPTH = 3
 
 # Query / Select methods that keep the selected entity.
 CHAIN_METHODS = frozenset({
@@ -91,6 +93,7 @@ class ReceiverResolver:
         self._kept_parameters: dict = {}  # class node -> _parameters_kept_by_init
         self._class_method_memo: dict = {}  # (method node, id of the model) -> its rows
         self._methods_memo: dict = {}  # (class node, method name) -> the functions it may run
+        self._callees_memo: dict = {}  # (function, positions, keywords, attr, class, depth) -> writes?
         self._none_when_new: dict = {}  # class node -> _left_none_by_init of its constructor
 
     def _is_listener(self, function: ast.AST) -> bool:
@@ -116,19 +119,27 @@ class ReceiverResolver:
                        harmless: Optional[Callable[[ast.expr], bool]] = None) -> bool:
         """``is_written`` (the function's own writes), or the receiver (a row of
         ``model``) handed first to a project function, or to a method of its class,
-        that writes the column: its value may then be anything."""
-        return (is_written(scope, receiver_expr, attr, at, anywhere=anywhere, ignored=ignored, harmless=harmless)
-                or self._handed_to_a_writer(scope, receiver_expr, attr, at, anywhere)
-                or self._changed_by_its_own_method(scope, receiver_expr, attr, at, model, anywhere))
+        that writes the column: its value may then be anything. The same through
+        another name for the same object (``v = visit``, ``for v in [visit]``)."""
+        if is_written(scope, receiver_expr, attr, at, anywhere=anywhere, ignored=ignored, harmless=harmless):
+            return True
+        for name in [receiver_expr, *_aliases_of(scope.function_scope, target_text(receiver_expr))]:
+            if name is not receiver_expr and is_written(scope, name, attr, at, anywhere=anywhere):
+                return True
+            if (self._handed_to_a_writer(scope, name, attr, at, model, anywhere)
+                    or self._changed_by_its_own_method(scope, name, attr, at, model, anywhere)):
+                return True
+        return False
 
     def _handed_to_a_writer(self, scope: Scope, receiver_expr: ast.expr, attr: str, at: ast.AST,
-                            anywhere: bool) -> bool:
+                            model: ModelInfo, anywhere: bool) -> bool:
         """Was the receiver passed, before ``at`` or in a loop around it, to a project
         function that assigns or deletes ``attr`` of the parameter it arrives in
         (``apply_shared(server, other)`` doing ``server.username = other.username``)?
         The column then holds whatever the helper put there. With ``anywhere``, a
         later call counts too, as a later assignment does for ``is_written``. A callee
-        the plugin cannot read (``session.add(visit)``) is not followed."""
+        the plugin cannot read (``session.add(visit)``) is not followed; what the
+        callee hands the row to in turn is (``_callee_writes``)."""
         function = scope.function_scope
         for node, (positions, keywords) in _calls_by_argument(function).get(target_text(receiver_expr), {}).items():
             if not (anywhere or node.lineno < at.lineno or _share_loop(function, node.lineno, at.lineno)):
@@ -137,7 +148,8 @@ class ReceiverResolver:
             if not isinstance(ref, FunctionRef):
                 continue
             implicit = self._implicit_arguments(node.func, ref, scope)
-            if _writes_parameter_attribute(ref.node, [index + implicit for index in positions], keywords, attr):
+            if self._callee_writes(ref, tuple(index + implicit for index in positions), frozenset(keywords), attr,
+                                   model, 1):
                 return True
         return False
 
@@ -145,8 +157,8 @@ class ReceiverResolver:
                                    model: ModelInfo, anywhere: bool) -> bool:
         """Was a method of the row called on it first (``visit.reset()``, with the same
         timing as for helpers), which its class defines or inherits from a project class
-        and which assigns, deletes or ``setattr``s ``attr`` of ``self``? One level deep,
-        as for helpers: a method it calls in turn is not followed."""
+        and which assigns, deletes or ``setattr``s ``attr`` of ``self``? What the
+        method hands ``self`` to in turn is followed as for helpers."""
         function = scope.function_scope
         calls = _method_calls_by_owner(function).get(target_text(receiver_expr))
         for node in calls or ():
@@ -155,8 +167,51 @@ class ReceiverResolver:
             key = (model.cls.node, node.func.attr)
             if key not in self._methods_memo:
                 self._methods_memo[key] = self.file_models.registry.instance_methods(model.cls, node.func.attr)
-            if any(_writes_parameter_attribute(method.node, [0], set(), attr) for method in self._methods_memo[key]):
+            if any(self._callee_writes(method, (0,), frozenset(), attr, model, 1)
+                   for method in self._methods_memo[key]):
                 return True
+        return False
+
+    def _callee_writes(self, ref: FunctionRef, positions: tuple, keywords: frozenset, attr: str,
+                       model: ModelInfo, depth: int) -> bool:
+        """Does the function ``ref`` write ``attr`` of the row arriving as the
+        parameters at ``positions`` or named ``keywords``: itself, or through a project
+        function or a method of the row's class it hands that parameter to in turn
+        (``apply(visit)`` calling ``_fill(visit)``, ``self.reset()`` in a method),
+        up to ``MAX_HELPER_DEPTH`` calls deep?"""
+        key = (ref.node, positions, keywords, attr, model.cls.node, depth)
+        if key not in self._callees_memo:  # a recursive helper asks one level deeper: a new key
+            self._callees_memo[key] = self._compute_callee_writes(ref, positions, keywords, attr, model, depth)
+        return self._callees_memo[key]
+
+    def _compute_callee_writes(self, ref: FunctionRef, positions: tuple, keywords: frozenset, attr: str,
+                               model: ModelInfo, depth: int) -> bool:
+        if _writes_parameter_attribute(ref.node, list(positions), set(keywords), attr):
+            return True
+        if depth >= MAX_HELPER_DEPTH:
+            return False
+        names = _parameter_names(ref.node, positions, keywords)
+        scope = Scope(ref.node, ref.module.scope)
+        for node in ast.walk(ref.node):
+            if not isinstance(node, ast.Call):
+                continue
+            func = node.func
+            if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in names:
+                if any(self._callee_writes(method, (0,), frozenset(), attr, model, depth + 1)
+                       for method in self.file_models.registry.instance_methods(model.cls, func.attr)):
+                    return True
+            handed = tuple(index for index, argument in enumerate(node.args)
+                           if isinstance(argument, ast.Name) and argument.id in names)
+            named = frozenset(keyword.arg for keyword in node.keywords
+                              if keyword.arg and isinstance(keyword.value, ast.Name) and keyword.value.id in names)
+            if not (handed or named):
+                continue
+            callee = self.file_models.resolver.resolve_expr(func, scope) or self._class_method(func, scope)
+            if isinstance(callee, FunctionRef):
+                implicit = self._implicit_arguments(func, callee, scope)
+                if self._callee_writes(callee, tuple(index + implicit for index in handed), named, attr, model,
+                                       depth + 1):
+                    return True
         return False
 
     def _implicit_arguments(self, func: ast.expr, ref: FunctionRef, scope: Scope) -> int:
@@ -938,6 +993,46 @@ def _calls_by_argument(function: Scope) -> dict:
     return index
 
 
+def _aliases_of(function: Scope, text: Optional[str]) -> list:
+    """Other names the function gives the object ``text`` names, as expressions: the
+    names linked to it by plain assignments (``v = visit``, ``visit = v``), either
+    way and in chains, or by a loop over a display holding it (``for v in [visit]``)."""
+    links = function.memo.get("aliases")
+    if links is None:
+        links = function.memo["aliases"] = {}
+        for node in _function_nodes(function):
+            if isinstance(node, (ast.Assign, ast.AnnAssign, ast.NamedExpr)):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                sources = [node.value]
+            elif isinstance(node, (ast.For, ast.AsyncFor)) and isinstance(node.iter, (ast.List, ast.Tuple, ast.Set)):
+                targets, sources = [node.target], node.iter.elts
+            else:
+                continue
+            for target in targets:
+                for source in sources:
+                    first, second = target_text(target), target_text(source) if source is not None else None
+                    if isinstance(target, ast.Name) and first is not None and second is not None and first != second:
+                        links.setdefault(first, set()).add(second)
+                        links.setdefault(second, set()).add(first)
+    found, pending = {text}, [text]
+    while pending:
+        for linked in links.get(pending.pop(), ()):
+            if linked not in found:
+                found.add(linked)
+                pending.append(linked)
+    found.discard(text)
+    return [_expression_of(name) for name in sorted(found)]
+
+
+def _expression_of(text: str) -> ast.expr:
+    """The Name or Attribute chain that ``target_text`` gives ``text`` for."""
+    first, *rest = text.split(".")
+    node: ast.expr = ast.Name(id=first, ctx=ast.Load())
+    for attr in rest:
+        node = ast.Attribute(value=node, attr=attr, ctx=ast.Load())
+    return node
+
+
 def _method_calls_by_owner(function: Scope) -> dict:
     """{owner text: [calls]} of the method calls ``owner.name(...)`` in a function (or
     module) scope, gathered once."""
@@ -952,13 +1047,18 @@ def _method_calls_by_owner(function: Scope) -> dict:
     return index
 
 
-def _writes_parameter_attribute(function: ast.AST, positions: list, keywords: set, attr: str) -> bool:
-    """Does ``function`` assign or delete ``attr`` of the parameters at ``positions``
-    or named ``keywords``, or hand them to setattr or make_transient?"""
+def _parameter_names(function: ast.AST, positions, keywords) -> set:
+    """The names of ``function``'s parameters at ``positions`` or named ``keywords``."""
     arguments = function.args
     positional = [*arguments.posonlyargs, *arguments.args]
     names = {positional[index].arg for index in positions if index < len(positional)}
-    names |= keywords & {argument.arg for argument in [*arguments.args, *arguments.kwonlyargs]}
+    return names | (set(keywords) & {argument.arg for argument in [*arguments.args, *arguments.kwonlyargs]})
+
+
+def _writes_parameter_attribute(function: ast.AST, positions: list, keywords: set, attr: str) -> bool:
+    """Does ``function`` assign or delete ``attr`` of the parameters at ``positions``
+    or named ``keywords``, or hand them to setattr or make_transient?"""
+    names = _parameter_names(function, positions, keywords)
     for node in ast.walk(function):
         if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Delete)):
             targets = node.targets if isinstance(node, (ast.Assign, ast.Delete)) else [node.target]

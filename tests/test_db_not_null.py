@@ -613,6 +613,27 @@ def test_a_method_of_the_row_can_put_none_in_a_not_null_column(make_engine):
 
 
 @_needs("mapped")
+def test_what_a_helper_calls_or_another_name_can_put_none_in_a_not_null_column(make_engine):
+    """The same two and three calls deep, and through another name for the row
+    (``rows_written_by_what_helpers_call`` and ``rows_written_through_other_names`` in
+    ``tests/fixtures/dbc1xx/receivers.py``, whose helpers run here)."""
+    from tests.fixtures.dbc1xx.receivers import schedule_from, schedule_in_turn
+
+    mapped, engine, _patient_id, (visit_id,) = _stored_visit(make_engine)
+    for write in (
+        lambda visit: schedule_from(visit, mapped.Visit()),
+        lambda visit: visit.restart(),
+        lambda visit: schedule_in_turn(visit, mapped.Visit()),
+        lambda visit: [setattr(each, "started_at", None) for each in [visit]],
+    ):
+        with orm.Session(engine) as session:
+            visit = session.get(mapped.Visit, visit_id)
+            assert visit.started_at is not None  # stored
+            write(visit)
+            assert visit.started_at is None
+
+
+@_needs("mapped")
 def test_rows_of_two_entities_unpack_into_stored_objects_also_across_an_outer_join(make_engine):
     """What the plugin trusts of ``for visit, patient in session.execute(select(Visit,
     Patient).join(...))``, ``session.query(Visit, Patient)`` and ``query(Visit.id,
