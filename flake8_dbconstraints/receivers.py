@@ -120,8 +120,12 @@ class ReceiverResolver:
         """``is_written`` (the function's own writes), or the receiver (a row of
         ``model``) handed first to a project function, or to a method of its class,
         that writes the column: its value may then be anything. The same through
-        another name for the same object (``v = visit``, ``for v in [visit]``)."""
+        another name for the same object (``v = visit``, ``for v in [visit]``), and
+        for any row once the function merges an object into the session: the
+        stored object of that identity takes the merged one's values, None included."""
         if is_written(scope, receiver_expr, attr, at, anywhere=anywhere, ignored=ignored, harmless=harmless):
+            return True
+        if _merges_first(scope.function_scope, at, anywhere):
             return True
         for name in [receiver_expr, *_aliases_of(scope.function_scope, target_text(receiver_expr))]:
             if name is not receiver_expr and is_written(scope, name, attr, at, anywhere=anywhere):
@@ -991,6 +995,20 @@ def _calls_by_argument(function: Scope) -> dict:
                 if text is not None and keyword.arg:
                     index.setdefault(text, {}).setdefault(node, ([], set()))[1].add(keyword.arg)
     return index
+
+
+def _merges_first(function: Scope, at: ast.AST, anywhere: bool) -> bool:
+    """Does the function call ``.merge(obj)`` (``session.merge(Visit(id=1,
+    started_at=None))``) before ``at``, or in a loop around it (anywhere, with
+    ``anywhere``)? Which stored object it overwrites is not known here."""
+    lines = function.memo.get("merges")
+    if lines is None:
+        lines = function.memo["merges"] = [
+            node.lineno for node in _function_nodes(function)
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "merge"
+            and node.args
+        ]
+    return any(anywhere or line < at.lineno or _share_loop(function, line, at.lineno) for line in lines)
 
 
 def _aliases_of(function: Scope, text: Optional[str]) -> list:

@@ -298,6 +298,12 @@ def new_value_assigned_by_its_own_method_then_changed(session, patient):
     patient.profile["k"] = 1
 
 
+@saved(Patient, "profile", PROFILE, {"k": 1})
+def merged_value_then_changed(session, patient):
+    session.merge(Patient(id=patient.id, profile={}))  # the stored patient takes the new value
+    patient.profile["k"] = 1
+
+
 # ---------------------------------------------------------------------------
 # Saved: the changed value given to an UPDATE of its own after the change (the ORM
 # never notices the change; the UPDATE writes the value as it then is)

@@ -634,6 +634,22 @@ def test_what_a_helper_calls_or_another_name_can_put_none_in_a_not_null_column(m
 
 
 @_needs("mapped")
+def test_merging_an_object_puts_its_none_in_the_stored_object_of_its_identity(make_engine):
+    """``session.merge(obj)`` copies what ``obj`` was given onto the stored object of
+    the same identity, a None in a NOT NULL column included, until the flush fails:
+    why no row is trusted after a merge (``rows_after_a_merge`` in
+    ``tests/fixtures/dbc1xx/receivers.py``)."""
+    mapped, engine, _patient_id, (visit_id,) = _stored_visit(make_engine)
+    with orm.Session(engine) as session:
+        visit = session.get(mapped.Visit, visit_id)
+        assert visit.started_at is not None  # stored
+        incoming = mapped.Visit(id=visit_id)
+        incoming.started_at = None
+        assert session.merge(incoming) is visit
+        assert visit.started_at is None
+
+
+@_needs("mapped")
 def test_rows_of_two_entities_unpack_into_stored_objects_also_across_an_outer_join(make_engine):
     """What the plugin trusts of ``for visit, patient in session.execute(select(Visit,
     Patient).join(...))``, ``session.query(Visit, Patient)`` and ``query(Visit.id,
