@@ -122,16 +122,46 @@ class ReceiverResolver:
         that writes the column: its value may then be anything. The same through
         another name for the same object (``v = visit``, ``for v in [visit]``), and
         for any row once the function merges an object into the session: the
-        stored object of that identity takes the merged one's values, None included."""
+        stored object of that identity takes the merged one's values, None included.
+        The same column written on another object of the model may also be a write
+        to this one (``_column_written_on_another_object``), and a helper the list
+        the row was taken from is handed to may write it (``clear_all(visits)``)."""
         if is_written(scope, receiver_expr, attr, at, anywhere=anywhere, ignored=ignored, harmless=harmless):
             return True
         if _merges_first(scope.function_scope, at, anywhere):
             return True
-        for name in [receiver_expr, *_aliases_of(scope.function_scope, target_text(receiver_expr))]:
-            if name is not receiver_expr and is_written(scope, name, attr, at, anywhere=anywhere):
+        if self._column_written_on_another_object(scope, receiver_expr, attr, at, model, anywhere, harmless):
+            return True
+        function = scope.function_scope
+        text = target_text(receiver_expr)
+        for name in [receiver_expr, *_aliases_of(function, text), *_collections_of(function, text)]:
+            if name is not receiver_expr and is_written(scope, name, attr, at, anywhere=anywhere, harmless=harmless):
                 return True
             if (self._handed_to_a_writer(scope, name, attr, at, model, anywhere)
                     or self._changed_by_its_own_method(scope, name, attr, at, model, anywhere)):
+                return True
+        return False
+
+    def _column_written_on_another_object(self, scope: Scope, receiver_expr: ast.expr, attr: str, at: ast.AST,
+                                          model: ModelInfo, anywhere: bool,
+                                          harmless: Optional[Callable[[ast.expr], bool]]) -> bool:
+        """Does the function write ``attr`` of another expression, with the timing of
+        ``is_written``, that may be the same object: a row of the same model or of a
+        model not known (``visits[0].started_at = None`` then ``for v in visits``,
+        ``for v in visits: v.started_at = ...`` before another loop over them, the
+        same row loaded twice, which the session's identity map makes one object)?"""
+        function = scope.function_scope
+        text = target_text(receiver_expr)
+        for line, owner, value in _attribute_writes(function).get(attr, ()):
+            if target_text(owner) == text:
+                continue  # the receiver's own writes are is_written's
+            before = line < at.lineno and not _share_loop(function, line, at.lineno)
+            if not (anywhere or line < at.lineno or _share_loop(function, line, at.lineno)):
+                continue
+            if harmless is not None and before and value is not None and harmless(value):
+                continue
+            other = self.receiver_of(owner, function)
+            if other is None or other.model.qname == model.qname:
                 return True
         return False
 
@@ -997,6 +1027,27 @@ def _calls_by_argument(function: Scope) -> dict:
     return index
 
 
+def _attribute_writes(function: Scope) -> dict:
+    """{attribute: [(line, owner expression, assigned value or None)]} of the
+    attributes a function (or module) scope assigns or deletes, on any owner."""
+    writes = function.memo.get("attribute writes")
+    if writes is None:
+        writes = function.memo["attribute writes"] = {}
+        for node in _function_nodes(function):
+            if isinstance(node, (ast.Assign, ast.Delete)):
+                targets = node.targets
+            elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
+                targets = [node.target]
+            else:
+                continue
+            plain = node.value if isinstance(node, ast.Assign) else None
+            for target in targets:
+                for written in ast.walk(target):
+                    if isinstance(written, ast.Attribute) and isinstance(written.ctx, (ast.Store, ast.Del)):
+                        writes.setdefault(written.attr, []).append((node.lineno, written.value, plain))
+    return writes
+
+
 def _merges_first(function: Scope, at: ast.AST, anywhere: bool) -> bool:
     """Does the function call ``.merge(obj)`` (``session.merge(Visit(id=1,
     started_at=None))``) before ``at``, or in a loop around it (anywhere, with
@@ -1042,6 +1093,19 @@ def _aliases_of(function: Scope, text: Optional[str]) -> list:
     return [_expression_of(name) for name in sorted(found)]
 
 
+def _collections_of(function: Scope, text: Optional[str]) -> list:
+    """The lists (name chains) the function's loops take the object ``text`` names
+    from (``for visit in visits``), as expressions."""
+    sources = function.memo.get("loop sources")
+    if sources is None:
+        sources = function.memo["loop sources"] = {}
+        for node in _function_nodes(function):
+            if (isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)) and isinstance(node.target, ast.Name)
+                    and target_text(node.iter) is not None):
+                sources.setdefault(node.target.id, set()).add(target_text(node.iter))
+    return [_expression_of(name) for name in sorted(sources.get(text, ()))]
+
+
 def _expression_of(text: str) -> ast.expr:
     """The Name or Attribute chain that ``target_text`` gives ``text`` for."""
     first, *rest = text.split(".")
@@ -1066,11 +1130,17 @@ def _method_calls_by_owner(function: Scope) -> dict:
 
 
 def _parameter_names(function: ast.AST, positions, keywords) -> set:
-    """The names of ``function``'s parameters at ``positions`` or named ``keywords``."""
+    """The names of ``function``'s parameters at ``positions`` or named ``keywords``,
+    and of the loop variables over them (a list of rows arrives: ``for v in visits``)."""
     arguments = function.args
     positional = [*arguments.posonlyargs, *arguments.args]
     names = {positional[index].arg for index in positions if index < len(positional)}
-    return names | (set(keywords) & {argument.arg for argument in [*arguments.args, *arguments.kwonlyargs]})
+    names |= set(keywords) & {argument.arg for argument in [*arguments.args, *arguments.kwonlyargs]}
+    for node in ast.walk(function):
+        if (isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)) and isinstance(node.target, ast.Name)
+                and isinstance(node.iter, ast.Name) and node.iter.id in names):
+            names.add(node.target.id)
+    return names
 
 
 def _writes_parameter_attribute(function: ast.AST, positions: list, keywords: set, attr: str) -> bool:

@@ -650,6 +650,30 @@ def test_merging_an_object_puts_its_none_in_the_stored_object_of_its_identity(ma
 
 
 @_needs("mapped")
+def test_a_row_written_under_another_name_or_loaded_again_reads_the_none(make_engine):
+    """``session.get`` hands back the object already in the session, so a row loaded
+    again reads what was written to it under another name; a list's rows
+    are the objects its items and a helper over the list write
+    (``the_same_row_loaded_twice``, ``a_list_item_written_first`` and
+    ``a_list_handed_to_a_helper_first`` in ``tests/fixtures/dbc1xx/receivers.py``,
+    whose helper runs here)."""
+    from tests.fixtures.dbc1xx.receivers import clear_all
+
+    mapped, engine, _patient_id, (visit_id,) = _stored_visit(make_engine)
+    with orm.Session(engine) as session:
+        first = session.get(mapped.Visit, visit_id)
+        first.started_at = None
+        again = session.get(mapped.Visit, visit_id)  # found in the identity map: no query, no autoflush
+        assert again is first and again.started_at is None
+    for write in (lambda visits: setattr(visits[0], "started_at", None), clear_all):
+        with orm.Session(engine) as session:
+            visits = session.scalars(sa.select(mapped.Visit)).all()
+            assert [visit.started_at is None for visit in visits] == [False]  # stored
+            write(visits)
+            assert [visit.started_at is None for visit in visits] == [True]
+
+
+@_needs("mapped")
 def test_rows_of_two_entities_unpack_into_stored_objects_also_across_an_outer_join(make_engine):
     """What the plugin trusts of ``for visit, patient in session.execute(select(Visit,
     Patient).join(...))``, ``session.query(Visit, Patient)`` and ``query(Visit.id,
