@@ -160,6 +160,8 @@ class ReceiverResolver:
                 continue
             if harmless is not None and before and value is not None and harmless(value):
                 continue
+            if self._only_new_objects(owner, function):
+                continue  # ``copy = Visit(); copy.started_at = ...``: never a stored row
             other = self.receiver_of(owner, function)
             if other is None or other.model.qname == model.qname:
                 return True
@@ -458,6 +460,16 @@ class ReceiverResolver:
         if len(rows) != 1:
             return None
         return Receiver(rows[0], "row", others=tuple(ref for ref, model in zip(refs, models) if model is None))
+
+    def _only_new_objects(self, expr: ast.expr, scope: Scope) -> bool:
+        """Is ``expr`` a name every binding of which is a model's constructor call?"""
+        if not isinstance(expr, ast.Name):
+            return False
+        owner, bindings = scope.lookup(expr.id)
+        return bool(bindings) and all(
+            binding.kind in ("assign", "annotated") and self._is_constructor(binding.node, owner)
+            for binding in bindings
+        )
 
     def _is_constructor(self, value: ast.expr, scope: Scope) -> bool:
         return isinstance(value, ast.Call) and self.file_models.model_from_class_expr(value.func, scope) is not None
