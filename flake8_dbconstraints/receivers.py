@@ -39,6 +39,8 @@ from flake8_dbconstraints.scopes import (
 MAX_DEPTH = 12
 # How many calls deep a helper's (or a row's method's) writes to the row are looked for.
 MAX_HELPER_DEPTH = 3
+# ``setattr(obj, name, value)`` with a computed name: it may write any attribute.
+ANY_ATTRIBUTE = "*"
 
 # Query / Select methods that keep the selected entity.
 CHAIN_METHODS = frozenset({
@@ -152,7 +154,8 @@ class ReceiverResolver:
         same row loaded twice, which the session's identity map makes one object)?"""
         function = scope.function_scope
         text = target_text(receiver_expr)
-        for line, owner, value in _attribute_writes(function).get(attr, ()):
+        writes = _attribute_writes(function)
+        for line, owner, value in [*writes.get(attr, ()), *writes.get(ANY_ATTRIBUTE, ())]:
             if target_text(owner) == text:
                 continue  # the receiver's own writes are is_written's
             before = line < at.lineno and not _share_loop(function, line, at.lineno)
@@ -1041,11 +1044,18 @@ def _calls_by_argument(function: Scope) -> dict:
 
 def _attribute_writes(function: Scope) -> dict:
     """{attribute: [(line, owner expression, assigned value or None)]} of the
-    attributes a function (or module) scope assigns or deletes, on any owner."""
+    attributes a function (or module) scope assigns or deletes, on any owner, also
+    through ``setattr``/``delattr`` (under ANY_ATTRIBUTE when the name is computed)."""
     writes = function.memo.get("attribute writes")
     if writes is None:
         writes = function.memo["attribute writes"] = {}
         for node in _function_nodes(function):
+            if isinstance(node, ast.Call) and last_name(node.func) in ("setattr", "delattr") and len(node.args) >= 2:
+                name = node.args[1]
+                attr = name.value if isinstance(name, ast.Constant) and isinstance(name.value, str) else ANY_ATTRIBUTE
+                value = node.args[2] if len(node.args) == 3 else None
+                writes.setdefault(attr, []).append((node.lineno, node.args[0], value))
+                continue
             if isinstance(node, (ast.Assign, ast.Delete)):
                 targets = node.targets
             elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
