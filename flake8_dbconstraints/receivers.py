@@ -159,7 +159,7 @@ class ReceiverResolver:
             if target_text(owner) == text:
                 continue  # the receiver's own writes are is_written's
             before = line < at.lineno and not _share_loop(function, line, at.lineno)
-            if not (anywhere or line < at.lineno or _share_loop(function, line, at.lineno)):
+            if not _runs_first(function, line, at, anywhere):
                 continue
             if harmless is not None and before and value is not None and harmless(value):
                 continue
@@ -180,17 +180,11 @@ class ReceiverResolver:
         the plugin cannot read (``session.add(visit)``) is not followed; what the
         callee hands the row to in turn is (``_callee_writes``)."""
         function = scope.function_scope
-        for node, (positions, keywords) in _calls_by_argument(function).get(target_text(receiver_expr), {}).items():
-            if not (anywhere or node.lineno < at.lineno or _share_loop(function, node.lineno, at.lineno)):
-                continue
-            ref = self.file_models.resolver.resolve_expr(node.func, scope) or self._class_method(node.func, scope)
-            if not isinstance(ref, FunctionRef):
-                continue
-            implicit = self._implicit_arguments(node.func, ref, scope)
-            if self._callee_writes(ref, tuple(index + implicit for index in positions), frozenset(keywords), attr,
-                                   model, 1):
-                return True
-        return False
+        return any(
+            _runs_first(function, node.lineno, at, anywhere)
+            and self._call_writes(node, scope, tuple(positions), frozenset(keywords), attr, model, 1)
+            for node, (positions, keywords) in _calls_by_argument(function).get(target_text(receiver_expr), {}).items()
+        )
 
     def _changed_by_its_own_method(self, scope: Scope, receiver_expr: ast.expr, attr: str, at: ast.AST,
                                    model: ModelInfo, anywhere: bool) -> bool:
@@ -200,16 +194,29 @@ class ReceiverResolver:
         method hands ``self`` to in turn is followed as for helpers."""
         function = scope.function_scope
         calls = _method_calls_by_owner(function).get(target_text(receiver_expr))
-        for node in calls or ():
-            if not (anywhere or node.lineno < at.lineno or _share_loop(function, node.lineno, at.lineno)):
-                continue
-            key = (model.cls.node, node.func.attr)
-            if key not in self._methods_memo:
-                self._methods_memo[key] = self.file_models.registry.instance_methods(model.cls, node.func.attr)
-            if any(self._callee_writes(method, (0,), frozenset(), attr, model, 1)
-                   for method in self._methods_memo[key]):
-                return True
-        return False
+        return any(
+            _runs_first(function, node.lineno, at, anywhere) and self._method_writes(node.func.attr, attr, model, 1)
+            for node in calls or ()
+        )
+
+    def _method_writes(self, method_name: str, attr: str, model: ModelInfo, depth: int) -> bool:
+        """Does ``row.method_name(...)`` write ``attr`` of the row (``_callee_writes``)?"""
+        key = (model.cls.node, method_name)
+        if key not in self._methods_memo:
+            self._methods_memo[key] = self.file_models.registry.instance_methods(model.cls, method_name)
+        return any(self._callee_writes(method, (0,), frozenset(), attr, model, depth)
+                   for method in self._methods_memo[key])
+
+    def _call_writes(self, call: ast.Call, scope: Scope, positions: tuple, keywords: frozenset, attr: str,
+                     model: ModelInfo, depth: int) -> bool:
+        """Does ``call``, read in ``scope``, write ``attr`` of the row it is handed at
+        ``positions`` or as ``keywords``? Only a project function or method is read."""
+        callee = self.file_models.resolver.resolve_expr(call.func, scope) or self._class_method(call.func, scope)
+        if not isinstance(callee, FunctionRef):
+            return False
+        implicit = self._implicit_arguments(call.func, callee, scope)
+        return self._callee_writes(callee, tuple(index + implicit for index in positions), keywords, attr, model,
+                                   depth)
 
     def _callee_writes(self, ref: FunctionRef, positions: tuple, keywords: frozenset, attr: str,
                        model: ModelInfo, depth: int) -> bool:
@@ -225,32 +232,25 @@ class ReceiverResolver:
 
     def _compute_callee_writes(self, ref: FunctionRef, positions: tuple, keywords: frozenset, attr: str,
                                model: ModelInfo, depth: int) -> bool:
-        if _writes_parameter_attribute(ref.node, list(positions), set(keywords), attr):
+        names = _parameter_names(ref.node, positions, keywords)
+        if _writes_parameter_attribute(ref.node, names, attr):
             return True
         if depth >= MAX_HELPER_DEPTH:
             return False
-        names = _parameter_names(ref.node, positions, keywords)
         scope = Scope(ref.node, ref.module.scope)
         for node in ast.walk(ref.node):
             if not isinstance(node, ast.Call):
                 continue
             func = node.func
-            if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in names:
-                if any(self._callee_writes(method, (0,), frozenset(), attr, model, depth + 1)
-                       for method in self.file_models.registry.instance_methods(model.cls, func.attr)):
-                    return True
+            if (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in names
+                    and self._method_writes(func.attr, attr, model, depth + 1)):
+                return True
             handed = tuple(index for index, argument in enumerate(node.args)
                            if isinstance(argument, ast.Name) and argument.id in names)
             named = frozenset(keyword.arg for keyword in node.keywords
                               if keyword.arg and isinstance(keyword.value, ast.Name) and keyword.value.id in names)
-            if not (handed or named):
-                continue
-            callee = self.file_models.resolver.resolve_expr(func, scope) or self._class_method(func, scope)
-            if isinstance(callee, FunctionRef):
-                implicit = self._implicit_arguments(func, callee, scope)
-                if self._callee_writes(callee, tuple(index + implicit for index in handed), named, attr, model,
-                                       depth + 1):
-                    return True
+            if (handed or named) and self._call_writes(node, scope, handed, named, attr, model, depth + 1):
+                return True
         return False
 
     def _implicit_arguments(self, func: ast.expr, ref: FunctionRef, scope: Scope) -> int:
@@ -1081,7 +1081,13 @@ def _merges_first(function: Scope, at: ast.AST, anywhere: bool) -> bool:
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "merge"
             and node.args
         ]
-    return any(anywhere or line < at.lineno or _share_loop(function, line, at.lineno) for line in lines)
+    return any(_runs_first(function, line, at, anywhere) for line in lines)
+
+
+def _runs_first(function: Scope, line: int, at: ast.AST, anywhere: bool) -> bool:
+    """May ``line`` of the function run before ``at``: earlier, or in a loop around
+    both (and, with ``anywhere``, any line: a later one counts too)?"""
+    return anywhere or line < at.lineno or _share_loop(function, line, at.lineno)
 
 
 def _aliases_of(function: Scope, text: Optional[str]) -> list:
@@ -1165,10 +1171,9 @@ def _parameter_names(function: ast.AST, positions, keywords) -> set:
     return names
 
 
-def _writes_parameter_attribute(function: ast.AST, positions: list, keywords: set, attr: str) -> bool:
-    """Does ``function`` assign or delete ``attr`` of the parameters at ``positions``
-    or named ``keywords``, or hand them to setattr or make_transient?"""
-    names = _parameter_names(function, positions, keywords)
+def _writes_parameter_attribute(function: ast.AST, names: set, attr: str) -> bool:
+    """Does ``function`` assign or delete ``attr`` of the parameters ``names`` (see
+    ``_parameter_names``), or hand them to setattr or make_transient?"""
     for node in ast.walk(function):
         if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Delete)):
             targets = node.targets if isinstance(node, (ast.Assign, ast.Delete)) else [node.target]
