@@ -142,6 +142,22 @@ class ReceiverResolver:
             if (self._handed_to_a_writer(scope, name, attr, at, model, anywhere)
                     or self._changed_by_its_own_method(scope, name, attr, at, model, anywhere)):
                 return True
+        return self._written_through_an_owner(scope, receiver_expr, attr, at, anywhere)
+
+    def _written_through_an_owner(self, scope: Scope, receiver_expr: ast.expr, attr: str, at: ast.AST,
+                                  anywhere: bool) -> bool:
+        """For a related row (``visit.patient``), was a row it is reached from handed
+        first to a helper, or had a method called on it, that writes the column by the
+        same path (``forget_birth(visit)`` doing ``visit.patient.born_on = None``)?"""
+        owner_expr, chain = receiver_expr, attr
+        while isinstance(owner_expr, ast.Attribute):
+            owner_expr, chain = owner_expr.value, f"{owner_expr.attr}.{chain}"
+            owner = self.receiver_of(owner_expr, scope)
+            if owner is not None and (
+                self._handed_to_a_writer(scope, owner_expr, chain, at, owner.model, anywhere)
+                or self._changed_by_its_own_method(scope, owner_expr, chain, at, owner.model, anywhere)
+            ):
+                return True
         return False
 
     def _column_written_on_another_object(self, scope: Scope, receiver_expr: ast.expr, attr: str, at: ast.AST,
@@ -211,7 +227,8 @@ class ReceiverResolver:
                      model: ModelInfo, depth: int) -> bool:
         """Does ``call``, read in ``scope``, write ``attr`` of the row it is handed at
         ``positions`` or as ``keywords``? Only a project function or method is read."""
-        callee = self.file_models.resolver.resolve_expr(call.func, scope) or self._class_method(call.func, scope)
+        callee = (self.file_models.resolver.resolve_expr(call.func, scope) or self._class_method(call.func, scope)
+                  or self._own_method(call.func, scope))
         if not isinstance(callee, FunctionRef):
             return False
         implicit = self._implicit_arguments(call.func, callee, scope)
@@ -237,7 +254,7 @@ class ReceiverResolver:
             return True
         if depth >= MAX_HELPER_DEPTH:
             return False
-        scope = Scope(ref.node, ref.module.scope)
+        scope = Scope(ref.node, ref.module.scope, _defining_class(ref))
         for node in ast.walk(ref.node):
             if not isinstance(node, ast.Call):
                 continue
@@ -1100,17 +1117,13 @@ def _aliases_of(function: Scope, text: Optional[str]) -> list:
         for node in _function_nodes(function):
             if isinstance(node, (ast.Assign, ast.AnnAssign, ast.NamedExpr)):
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-                sources = [node.value]
+                pairs = [pair for target in targets for pair in _item_pairs(target, node.value)]
             elif isinstance(node, (ast.For, ast.AsyncFor)) and isinstance(node.iter, (ast.List, ast.Tuple, ast.Set)):
-                targets, sources = [node.target], node.iter.elts
+                pairs = [(node.target, source) for source in node.iter.elts]
             else:
                 continue
-            for target in targets:
-                for source in sources:
-                    first, second = target_text(target), target_text(source) if source is not None else None
-                    if isinstance(target, ast.Name) and first is not None and second is not None and first != second:
-                        links.setdefault(first, set()).add(second)
-                        links.setdefault(second, set()).add(first)
+            for target, source in pairs:
+                _link(links, target, source)
     found, pending = {text}, [text]
     while pending:
         for linked in links.get(pending.pop(), ()):
@@ -1119,6 +1132,37 @@ def _aliases_of(function: Scope, text: Optional[str]) -> list:
                 pending.append(linked)
     found.discard(text)
     return [_expression_of(name) for name in sorted(found)]
+
+
+def _item_pairs(target: ast.expr, value: Optional[ast.expr]) -> list:
+    """What ``target = value`` binds to what: item by item when a display is unpacked
+    into one of the same length without a starred item (``a, b = visit, other``)."""
+    if (isinstance(target, (ast.Tuple, ast.List)) and isinstance(value, (ast.Tuple, ast.List))
+            and len(target.elts) == len(value.elts)
+            and not any(isinstance(item, ast.Starred) for item in [*target.elts, *value.elts])):
+        return list(zip(target.elts, value.elts))
+    return [(target, value)]
+
+
+def _link(links: dict, target: ast.expr, source: Optional[ast.expr]) -> None:
+    """Record that the name ``target`` and the name chain ``source`` name one object."""
+    first, second = target_text(target), target_text(source) if source is not None else None
+    if isinstance(target, ast.Name) and first is not None and second is not None and first != second:
+        links.setdefault(first, set()).add(second)
+        links.setdefault(second, set()).add(first)
+
+
+def _defining_class(ref: FunctionRef) -> Optional[ast.ClassDef]:
+    """The class whose body defines the function, if it is a method: its ``self``
+    calls (``self.reset(visit)``) are then read as the class's methods."""
+    classes = ref.module.scope.memo.get("class of method")
+    if classes is None:
+        classes = ref.module.scope.memo["class of method"] = {
+            id(statement): (statement, node) for node in ast.walk(ref.module.tree) if isinstance(node, ast.ClassDef)
+            for statement in node.body
+        }
+    statement, cls = classes.get(id(ref.node), (None, None))
+    return cls if statement is ref.node else None
 
 
 def _collections_of(function: Scope, text: Optional[str]) -> list:
@@ -1171,20 +1215,22 @@ def _parameter_names(function: ast.AST, positions, keywords) -> set:
     return names
 
 
-def _writes_parameter_attribute(function: ast.AST, names: set, attr: str) -> bool:
-    """Does ``function`` assign or delete ``attr`` of the parameters ``names`` (see
-    ``_parameter_names``), or hand them to setattr or make_transient?"""
+def _writes_parameter_attribute(function: ast.AST, names: set, chain: str) -> bool:
+    """Does ``function`` assign or delete ``chain`` of the parameters ``names`` (see
+    ``_parameter_names``), or hand what holds it to setattr or make_transient? The
+    chain is an attribute (``started_at``) or the path to one (``patient.born_on``)."""
+    written = {f"{name}.{chain}" for name in names}
+    owners = {text.rpartition(".")[0] for text in written}
     for node in ast.walk(function):
         if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Delete)):
             targets = node.targets if isinstance(node, (ast.Assign, ast.Delete)) else [node.target]
             if any(
-                isinstance(target, ast.Attribute) and target.attr == attr
-                and isinstance(target.value, ast.Name) and target.value.id in names
-                for written in targets for target in ast.walk(written)
+                isinstance(target, ast.Attribute) and target_text(target) in written
+                for each in targets for target in ast.walk(each)
             ):
                 return True
         elif isinstance(node, ast.Call) and last_name(node.func) in OPAQUE_CALLS and node.args:
-            if isinstance(node.args[0], ast.Name) and node.args[0].id in names:
+            if target_text(node.args[0]) in owners:
                 return True
     return False
 

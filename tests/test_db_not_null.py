@@ -634,6 +634,37 @@ def test_what_a_helper_calls_or_another_name_can_put_none_in_a_not_null_column(m
 
 
 @_needs("mapped")
+def test_a_helper_a_service_method_or_an_unpacked_name_can_put_none_in_a_not_null_column(make_engine):
+    """Through a relationship of the row handed on (``forget_birth(visit)``, and the
+    row's own ``visit.forget_birth()``), a method of a service class called through
+    ``self`` (two deep, or static), and a name unpacked from a tuple: the branches
+    ``related_rows_written_by_what_a_row_is_handed_to``, ``VisitWorkflow`` and
+    ``rows_handed_on_after_unpacking`` of ``tests/fixtures/dbc1xx/receivers.py`` keep
+    silent on do run (their helpers run here)."""
+    from tests.fixtures.dbc1xx.receivers import VisitWorkflow, copy_schedule, forget_birth
+
+    mapped, engine, _patient_id, (visit_id,) = _stored_visit(make_engine)
+    for write in (forget_birth, lambda visit: visit.forget_birth()):
+        with orm.Session(engine) as session:
+            visit = session.get(mapped.Visit, visit_id)
+            assert visit.patient.born_on is not None  # stored
+            write(visit)
+            assert visit.patient.born_on is None
+    for method in ("_clear", "_reset", "_wipe"):
+        with orm.Session(engine) as session:
+            workflow = VisitWorkflow(session)
+            visit = session.get(mapped.Visit, visit_id)
+            assert visit.started_at is not None  # stored
+            getattr(workflow, method)(visit)
+            assert visit.started_at is None
+    with orm.Session(engine) as session:
+        visit = session.get(mapped.Visit, visit_id)
+        each, other = visit, mapped.Visit()
+        copy_schedule(each, other)
+        assert visit.started_at is None
+
+
+@_needs("mapped")
 def test_merging_an_object_puts_its_none_in_the_stored_object_of_its_identity(make_engine):
     """``session.merge(obj)`` copies what ``obj`` was given onto the stored object of
     the same identity, a None in a NOT NULL column included, until the flush fails:
