@@ -20,7 +20,7 @@ from flake8_dbconstraints.names import External
 from flake8_dbconstraints.receivers import Receiver, ReceiverResolver
 from flake8_dbconstraints.registry import ColumnInfo, ModelInfo
 from flake8_dbconstraints.safety import swallow
-from flake8_dbconstraints.scopes import COMPREHENSIONS, Scope
+from flake8_dbconstraints.scopes import COMPREHENSIONS, Scope, walk
 from flake8_dbconstraints.settings import Settings
 
 
@@ -247,7 +247,7 @@ class FileChecker:
         if use.receiver.state == "loaded":
             return False
         for root in fallback:
-            for node in ast.walk(root):
+            for node in walk(root):
                 if (isinstance(node, ast.Attribute) and node.attr not in use.model.columns
                         and ast.unparse(node.value) == use.receiver_text):
                     return True

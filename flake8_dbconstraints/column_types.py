@@ -21,7 +21,7 @@ from flake8_dbconstraints.names import (
     ClassRef, External, FunctionRef, NameResolver, import_sqlalchemy_object, sqlalchemy_2_name,
 )
 from flake8_dbconstraints.result_values import ALWAYS_TRUTHY_PYTHON_TYPES
-from flake8_dbconstraints.scopes import Scope
+from flake8_dbconstraints.scopes import Scope, walk
 
 # Standard-library modules whose classes may appear in ``Mapped[...]``; importing
 # them runs no project code.
@@ -177,12 +177,12 @@ class TypeClassifier:
         facts = self.classify_expr(call, Scope(function, ref.module.scope), depth + 1)
         if facts is UNKNOWN:
             return UNKNOWN
-        parameters = {arg.arg for arg in ast.walk(function.args) if isinstance(arg, ast.arg)}
+        parameters = {arg.arg for arg in walk(function.args) if isinstance(arg, ast.arg)}
         arguments = [*call.args, *(keyword.value for keyword in call.keywords)]
         forwards = any(
             isinstance(node, ast.Name) and node.id in parameters
             for argument in arguments
-            for node in ast.walk(argument)
+            for node in walk(argument)
         )
         label = f"{function.name} ({facts.label})"
         if not forwards:
@@ -352,7 +352,7 @@ class TypeClassifier:
         ``JSON_DECODERS``)? Its values are then dicts and lists whose in-place changes
         SQLAlchemy never sees (SEMANTICS 6), whatever the ``impl``."""
         function = _method(definer.node, "process_result_value")
-        for node in ast.walk(function) if function is not None else ():
+        for node in walk(function) if function is not None else ():
             if isinstance(node, ast.Call):
                 ref = self.resolver.resolve_expr(node.func, definer.module.scope)
                 if isinstance(ref, External) and ref.dotted in JSON_DECODERS:
@@ -401,7 +401,7 @@ class TypeClassifier:
                 return result_values.UNKNOWN  # super() may land in a base we do not read
             return _facts_result(impl_facts)
         function = _method(definer.node, "load_dialect_impl")
-        returns = [node for node in ast.walk(function) if isinstance(node, ast.Return)]
+        returns = [node for node in walk(function) if isinstance(node, ast.Return)]
         result = None
         for node in returns:
             value = node.value
@@ -459,7 +459,7 @@ class TypeClassifier:
         memo = module.scope.memo
         if "associations" not in memo:
             found = []
-            for node in ast.walk(module.tree):
+            for node in walk(module.tree):
                 if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
                         and node.func.attr == "associate_with"):
                     continue
@@ -581,7 +581,7 @@ def _init_argument(chain: list, attr: str, args, keywords: dict) -> Optional[ast
         return None
     params = [arg.arg for arg in init.args.posonlyargs + init.args.args][1:]
     stores = [
-        node for ref in chain for node in ast.walk(ref.node)
+        node for ref in chain for node in walk(ref.node)
         if isinstance(node, ast.Attribute) and node.attr == attr and isinstance(node.ctx, ast.Store)
     ]
     if len(stores) != 1:

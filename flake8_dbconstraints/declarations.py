@@ -16,7 +16,7 @@ from flake8_dbconstraints.names import ClassRef, External, NameResolver, Value, 
 from flake8_dbconstraints.names import unquote as _unquote
 from flake8_dbconstraints.names import is_sqlalchemy as _is_sa
 from flake8_dbconstraints.nullability import UNKNOWN_VALUE, NullabilityFacts
-from flake8_dbconstraints.scopes import Scope, own_nodes
+from flake8_dbconstraints.scopes import Scope, own_nodes, walk
 from flake8_dbconstraints.scopes import target_text as dotted_text
 
 MAPPED_ANNOTATIONS = frozenset({"Mapped"})
@@ -223,7 +223,7 @@ class DeclarationReader:
                 and any(isinstance(t, ast.Name) and t.id == "__table_args__" for t in statement.targets)
             ):
                 continue
-            for call in ast.walk(statement.value):
+            for call in walk(statement.value):
                 if isinstance(call, ast.Call) and _is_sa(
                     self.resolver.qualify(call.func, cls.module.scope), "sqlalchemy.PrimaryKeyConstraint"
                 ):

@@ -33,7 +33,7 @@ from flake8_dbconstraints.names import ClassRef, FunctionRef, ModuleRef
 from flake8_dbconstraints.registry import ModelInfo
 from flake8_dbconstraints.scopes import (
     OPAQUE_CALLS, Binding, Scope, assigned_only_by_init, is_first_method_parameter, last_name, methods_with_self,
-    own_init, own_nodes, target_text,
+    own_init, own_nodes, target_text, walk,
 )
 
 MAX_DEPTH = 12
@@ -110,7 +110,7 @@ class ReceiverResolver:
             # Walking the whole file costs more than the rest of a file's check: only
             # when its text calls listen(...) (measured: 0.5 s of 3.7 s on a monorepo).
             tree = self.file_models.module.tree if self.file_models.calls_listen else ast.Module(body=[])
-            for node in ast.walk(tree):
+            for node in walk(tree):
                 if isinstance(node, ast.Call) and last_name(node.func) == "listen" and len(node.args) >= 3:
                     self._listeners.add(last_name(node.args[2]))
         return getattr(function, "name", None) in self._listeners
@@ -149,9 +149,13 @@ class ReceiverResolver:
         """For a related row (``visit.patient``), was a row it is reached from handed
         first to a helper, or had a method called on it, that writes the column by the
         same path (``forget_birth(visit)`` doing ``visit.patient.born_on = None``)?"""
+        function = scope.function_scope
         owner_expr, chain = receiver_expr, attr
         while isinstance(owner_expr, ast.Attribute):
             owner_expr, chain = owner_expr.value, f"{owner_expr.attr}.{chain}"
+            text = target_text(owner_expr)
+            if text not in _calls_by_argument(function) and text not in _method_calls_by_owner(function):
+                continue  # handed to nothing: no need to know what it is
             owner = self.receiver_of(owner_expr, scope)
             if owner is not None and (
                 self._handed_to_a_writer(scope, owner_expr, chain, at, owner.model, anywhere)
@@ -255,7 +259,7 @@ class ReceiverResolver:
         if depth >= MAX_HELPER_DEPTH:
             return False
         scope = Scope(ref.node, ref.module.scope, _defining_class(ref))
-        for node in ast.walk(ref.node):
+        for node in walk(ref.node):
             if not isinstance(node, ast.Call):
                 continue
             func = node.func
@@ -754,7 +758,7 @@ def _is_outer_join(call: ast.Call) -> bool:
     if method in ("outerjoin", "outerjoin_from"):
         return True
     if method == "select_from":
-        return any(isinstance(node, ast.Call) and _is_outer_join(node) for arg in call.args for node in ast.walk(arg))
+        return any(isinstance(node, ast.Call) and _is_outer_join(node) for arg in call.args for node in walk(arg))
     return method in ("join", "join_from") and any(
         keyword.arg in ("isouter", "full") and not (isinstance(keyword.value, ast.Constant) and not keyword.value.value)
         for keyword in call.keywords
@@ -845,7 +849,7 @@ def _function_nodes(function: Scope) -> list:
     if nodes is None:
         body = getattr(function.node, "body", None)
         nodes = function.memo["own nodes"] = list(
-            own_nodes(function.node) if isinstance(body, list) else ast.walk(function.node)
+            own_nodes(function.node) if isinstance(body, list) else walk(function.node)
         )
     return nodes
 
@@ -875,7 +879,7 @@ def _relationship_reassigned(relation: ast.Attribute, function: Scope) -> bool:
     text, owner_text = target_text(relation), target_text(relation.value)
 
     def mentions(expr: ast.AST) -> bool:
-        return any(target_text(node) == owner_text for node in ast.walk(expr))
+        return any(target_text(node) == owner_text for node in walk(expr))
 
     for node in _function_nodes(function):
         if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
@@ -935,7 +939,7 @@ def _may_return_new_object(function: ast.AST, class_name: str) -> bool:
     arguments = function.args.posonlyargs + function.args.args
     if arguments and any(last_name(d) == "classmethod" for d in function.decorator_list):
         names.add(arguments[0].arg)
-    for node in ast.walk(function):
+    for node in walk(function):
         if isinstance(node, (ast.Yield, ast.YieldFrom)):
             return True
         if isinstance(node, ast.Call) and last_name(node.func) in names:
@@ -962,12 +966,12 @@ def _parameters_kept_by_init(class_node: ast.ClassDef) -> dict:
     init, assigned = assigned_only_by_init(class_node)
     if init is None or any(
         isinstance(node, ast.Call) and last_name(node.func) in OPAQUE_CALLS
-        for method in methods_with_self(class_node) for node in ast.walk(method)
+        for method in methods_with_self(class_node) for node in walk(method)
     ):
         return {}
     arguments = init.args.args[1:] + init.args.kwonlyargs
     annotations = {argument.arg: argument.annotation for argument in arguments if argument.annotation is not None}
-    for node in ast.walk(init):
+    for node in walk(init):
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
             annotations.pop(node.id, None)  # the parameter is rebound
     return {
@@ -988,7 +992,7 @@ def _used_by_unsafe_methods(class_node: ast.ClassDef) -> frozenset:
     reached: set = set()
     while pending:
         function = pending.pop()
-        for node in ast.walk(function):
+        for node in walk(function):
             if (
                 isinstance(node, ast.Attribute)
                 and isinstance(node.value, ast.Name)
@@ -1081,7 +1085,7 @@ def _attribute_writes(function: Scope) -> dict:
                 continue
             plain = node.value if isinstance(node, ast.Assign) else None
             for target in targets:
-                for written in ast.walk(target):
+                for written in walk(target):
                     if isinstance(written, ast.Attribute) and isinstance(written.ctx, (ast.Store, ast.Del)):
                         writes.setdefault(written.attr, []).append((node.lineno, written.value, plain))
     return writes
@@ -1158,7 +1162,7 @@ def _defining_class(ref: FunctionRef) -> Optional[ast.ClassDef]:
     classes = ref.module.scope.memo.get("class of method")
     if classes is None:
         classes = ref.module.scope.memo["class of method"] = {
-            id(statement): (statement, node) for node in ast.walk(ref.module.tree) if isinstance(node, ast.ClassDef)
+            id(statement): (statement, node) for node in walk(ref.module.tree) if isinstance(node, ast.ClassDef)
             for statement in node.body
         }
     statement, cls = classes.get(id(ref.node), (None, None))
@@ -1208,7 +1212,7 @@ def _parameter_names(function: ast.AST, positions, keywords) -> set:
     positional = [*arguments.posonlyargs, *arguments.args]
     names = {positional[index].arg for index in positions if index < len(positional)}
     names |= set(keywords) & {argument.arg for argument in [*arguments.args, *arguments.kwonlyargs]}
-    for node in ast.walk(function):
+    for node in walk(function):
         if (isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)) and isinstance(node.target, ast.Name)
                 and isinstance(node.iter, ast.Name) and node.iter.id in names):
             names.add(node.target.id)
@@ -1221,12 +1225,12 @@ def _writes_parameter_attribute(function: ast.AST, names: set, chain: str) -> bo
     chain is an attribute (``started_at``) or the path to one (``patient.born_on``)."""
     written = {f"{name}.{chain}" for name in names}
     owners = {text.rpartition(".")[0] for text in written}
-    for node in ast.walk(function):
+    for node in walk(function):
         if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Delete)):
             targets = node.targets if isinstance(node, (ast.Assign, ast.Delete)) else [node.target]
             if any(
                 isinstance(target, ast.Attribute) and target_text(target) in written
-                for each in targets for target in ast.walk(each)
+                for each in targets for target in walk(each)
             ):
                 return True
         elif isinstance(node, ast.Call) and last_name(node.func) in OPAQUE_CALLS and node.args:
@@ -1240,7 +1244,7 @@ def _share_loop(scope: Scope, first: int, second: int) -> bool:
     if loops is None:
         loops = [
             (node.lineno, node.end_lineno or node.lineno)
-            for node in ast.walk(scope.node)
+            for node in walk(scope.node)
             if isinstance(node, (ast.For, ast.AsyncFor, ast.While))
         ]
         scope.memo["loops"] = loops

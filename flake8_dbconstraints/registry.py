@@ -32,7 +32,7 @@ from flake8_dbconstraints.names import FLASK_MODEL, ClassRef, External, Function
 from flake8_dbconstraints.names import is_sqlalchemy as _is_sa
 from flake8_dbconstraints.nullability import is_not_null
 from flake8_dbconstraints.safety import guarded
-from flake8_dbconstraints.scopes import Scope, last_name
+from flake8_dbconstraints.scopes import Scope, last_name, walk
 
 SQLMODEL_BASES = frozenset({"sqlmodel.SQLModel", "sqlmodel.main.SQLModel"})
 # Flask-SQLAlchemy 3 names a table after its class: "VisitNote" -> "visit_note".
@@ -319,7 +319,7 @@ class ModelRegistry:
             statement.name: statement for statement in function.node.body if isinstance(statement, ast.ClassDef)
         }
         returns = [statement for statement in function.node.body if isinstance(statement, ast.Return)]
-        nested = [node for node in ast.walk(function.node) if isinstance(node, ast.Return)]
+        nested = [node for node in walk(function.node) if isinstance(node, ast.Return)]
         if not returns or len(nested) != len(returns):
             return False  # returns nested in branches are not followed
         for statement in returns:

@@ -20,6 +20,8 @@ import functools
 import uuid
 from typing import Callable, Dict, Iterable, Optional, Tuple
 
+from flake8_dbconstraints.scopes import walk
+
 ALWAYS_TRUTHY_PYTHON_TYPES = (datetime.date, datetime.time, uuid.UUID)  # datetime is a date
 # Methods that return a new value of the receiver's own class (``date.replace`` is a
 # ``date``; ``datetime.astimezone`` a ``datetime``), never None.
@@ -81,8 +83,8 @@ def returned_value(
 
 
 def _local_names(function: ast.FunctionDef) -> frozenset:
-    names = {arg.arg for arg in ast.walk(function.args) if isinstance(arg, ast.arg)}
-    for node in ast.walk(function):
+    names = {arg.arg for arg in walk(function.args) if isinstance(arg, ast.arg)}
+    for node in walk(function):
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
             names.add(node.id)
     return frozenset(names)
@@ -245,7 +247,7 @@ def _assign(env: Env, targets, value: Result) -> Env:
         if isinstance(target, ast.Name):
             updated[target.id] = value
         else:
-            for node in ast.walk(target):
+            for node in walk(target):
                 if isinstance(node, ast.Name):
                     updated[node.id] = UNKNOWN  # unpacking: not followed
     return updated

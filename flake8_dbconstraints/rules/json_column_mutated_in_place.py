@@ -33,7 +33,7 @@ from typing import Iterator, Optional
 
 from flake8_dbconstraints import codes
 from flake8_dbconstraints.checker import ColumnUse, Finding
-from flake8_dbconstraints.scopes import Scope, target_text
+from flake8_dbconstraints.scopes import Scope, target_text, walk
 
 CODE = codes.JSON_COLUMN_MUTATED_IN_PLACE
 NAME = CODE.name
@@ -280,7 +280,7 @@ def _column_events(function: ast.AST) -> list:
     if cached is not None and cached[0] is function:
         return cached[1]
     events = []
-    for current in ast.walk(function):
+    for current in walk(function):
         at = (getattr(current, "lineno", 0), getattr(current, "col_offset", 0))
         if isinstance(current, ast.Call):
             func = current.func
@@ -296,7 +296,7 @@ def _column_events(function: ast.AST) -> list:
             if name in EXPLICIT_WRITE_METHODS:
                 arguments = [*current.args, *(keyword.value for keyword in current.keywords)]
                 events.extend(("written", at, target_text(value), None)
-                              for argument in arguments for value in ast.walk(argument)
+                              for argument in arguments for value in walk(argument)
                               if isinstance(value, (ast.Attribute, ast.Name)))
         elif isinstance(current, (ast.Assign, ast.AugAssign, ast.Delete)):
             targets = current.targets if isinstance(current, (ast.Assign, ast.Delete)) else [current.target]

@@ -24,6 +24,7 @@ from typing import Iterator, Optional
 
 from flake8_dbconstraints import codes
 from flake8_dbconstraints.checker import Finding
+from flake8_dbconstraints.scopes import walk
 
 CODE = codes.NONE_COMPARISON_ON_NOT_NULL_COLUMN
 NAME = CODE.name
@@ -78,7 +79,7 @@ def _branches(test: ast.Compare, statement: ast.AST) -> Optional[tuple[list, lis
     Searched only when a finding is about to be made."""
     if isinstance(statement, ast.If) and statement.test is test:
         return statement.body, statement.orelse
-    for owner in ast.walk(statement):
+    for owner in walk(statement):
         if isinstance(owner, ast.IfExp) and owner.test is test:
             return [owner.body], [owner.orelse]
     return None
