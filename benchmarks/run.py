@@ -15,7 +15,9 @@ default flake8 checks (``--isolated --exit-zero --jobs=J``) through
 for the "without" arm. Per run: wall time; CPU time = user + sys of flake8 and
 every worker it reaped (``os.wait4``); peak RSS = ``ru_maxrss`` of that same tree,
 which is the largest single process (not a sum over the workers, and shared pages
-count in each). Findings = output lines containing " DBC" in the "with" arm.
+count in each). Commands are started from a small spawner process, so that
+this script's own size is not counted as their peak (see ``SPAWNER``). Findings =
+output lines containing " DBC" in the "with" arm.
 
 Cache modes, if ``flake8 --help`` lists ``--dbc-cache-dir``: "cold" empties the cache
 dir before every "with" run, "warm" fills it once (unmeasured) and then changes
@@ -38,18 +40,16 @@ from __future__ import annotations
 import argparse
 import collections
 import dataclasses
+import json
 import os
 import pathlib
 import platform
 import re
 import shlex
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
-import threading
-import time
 from typing import Sequence
 
 HERE = pathlib.Path(__file__).resolve().parent
@@ -122,24 +122,28 @@ def flake8_command(python: str, with_plugin: bool, extra: Sequence[str]) -> list
     return [python, str(LAUNCHER), "--with-plugin" if with_plugin else "--without-plugin", *extra]
 
 
-def kill_group(pid: int) -> None:
+# Runs every measured command, in a small interpreter of its own. Linux starts a new
+# process's ``ru_maxrss`` at the resident size of the process that forked it (it is
+# kept across exec), so commands started from this script, whose memory grows with
+# every output it parses, reported this script's size as their peak: 139-168 MB for
+# flake8 alone on the later real-corpus rows. Forked from this spawner, a command's
+# floor is the spawner's own size (about 12 MB).
+SPAWNER = r"""
+import json, os, signal, subprocess, sys, threading, time
+
+def kill_group(pid):
     try:
         os.killpg(pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
 
-
-def run_once(
-    cmd: list[str], cwd: pathlib.Path, output: pathlib.Path, timeout: float
-) -> tuple[float, float, float, int]:
-    """Run cmd with stdout/stderr to files; return (wall s, cpu s, peak rss MB, exit status)."""
-    output.parent.mkdir(parents=True, exist_ok=True)
-    with open(output, "wb") as out, open(output.with_suffix(".err"), "wb") as err:
+for line in sys.stdin:
+    job = json.loads(line)
+    with open(job["out"], "wb") as out, open(job["err"], "wb") as err:
         start = time.perf_counter()
-        proc = subprocess.Popen(
-            cmd, cwd=cwd, stdout=out, stderr=err, stdin=subprocess.DEVNULL, start_new_session=True
-        )
-        timer = threading.Timer(timeout, kill_group, (proc.pid,))
+        proc = subprocess.Popen(job["cmd"], cwd=job["cwd"], stdout=out, stderr=err,
+                                stdin=subprocess.DEVNULL, start_new_session=True)
+        timer = threading.Timer(job["timeout"], kill_group, (proc.pid,))
         timer.start()
         try:
             _, status, usage = os.wait4(proc.pid, 0)
@@ -147,7 +151,26 @@ def run_once(
             timer.cancel()
         wall = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)  # reaped by wait4 already
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * RSS_UNIT / MB, proc.returncode
+    print(json.dumps([wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss, proc.returncode]), flush=True)
+"""
+_spawner: list = []
+
+
+def run_once(
+    cmd: list[str], cwd: pathlib.Path, output: pathlib.Path, timeout: float
+) -> tuple[float, float, float, int]:
+    """Run cmd with stdout/stderr to files; return (wall s, cpu s, peak rss MB, exit status)."""
+    output.parent.mkdir(parents=True, exist_ok=True)
+    if not _spawner:
+        _spawner.append(subprocess.Popen([sys.executable, "-c", SPAWNER], stdin=subprocess.PIPE,
+                                         stdout=subprocess.PIPE, text=True))
+    spawner = _spawner[0]
+    job = {"cmd": cmd, "cwd": str(cwd), "out": str(output), "err": str(output.with_suffix(".err")),
+           "timeout": timeout}
+    spawner.stdin.write(json.dumps(job) + "\n")
+    spawner.stdin.flush()
+    wall, cpu, maxrss, status = json.loads(spawner.stdout.readline())
+    return wall, cpu, maxrss * RSS_UNIT / MB, status
 
 
 def machine_busy_seconds() -> float | None:
