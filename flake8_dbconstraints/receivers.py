@@ -29,7 +29,7 @@ import functools
 from typing import Any, Callable, Optional
 
 from flake8_dbconstraints.declarations import union_members
-from flake8_dbconstraints.names import ClassRef, FunctionRef, ModuleRef
+from flake8_dbconstraints.names import ClassRef, External, FunctionRef, ModuleRef
 from flake8_dbconstraints.registry import ModelInfo
 from flake8_dbconstraints.scopes import (
     OPAQUE_CALLS, Binding, Scope, assigned_only_by_init, is_first_method_parameter, last_name, methods_with_self,
@@ -230,14 +230,57 @@ class ReceiverResolver:
     def _call_writes(self, call: ast.Call, scope: Scope, positions: tuple, keywords: frozenset, attr: str,
                      model: ModelInfo, depth: int) -> bool:
         """Does ``call``, read in ``scope``, write ``attr`` of the row it is handed at
-        ``positions`` or as ``keywords``? Only a project function or method is read."""
-        callee = (self.file_models.resolver.resolve_expr(call.func, scope) or self._class_method(call.func, scope)
-                  or self._own_method(call.func, scope))
-        if not isinstance(callee, FunctionRef):
+        ``positions`` or as ``keywords``? A project function or method is read; a
+        function only known at run time (a callback parameter, a function kept on
+        ``self``) may do anything; any other callee (``session.add``) is trusted."""
+        func = call.func
+        callee = self.file_models.resolver.resolve_expr(func, scope) or self._class_method(func, scope)
+        if isinstance(callee, External) and callee.dotted == "functools.partial" and call.args:
+            # ``partial(clear, visit)``: the row reaches ``clear`` one position earlier
+            return self._call_writes(ast.Call(func=call.args[0], args=call.args[1:], keywords=call.keywords), scope,
+                                     tuple(index - 1 for index in positions if index), keywords, attr, model, depth)
+        callees = [callee] if isinstance(callee, FunctionRef) else self._methods_of_self(func, scope)
+        if not callees:
+            return self._called_only_at_run_time(func, scope)
+        return any(
+            self._callee_writes(ref, tuple(index + self._implicit_arguments(func, ref, scope) for index in positions),
+                                keywords, attr, model, depth)
+            for ref in callees
+        )
+
+    def _methods_of_self(self, func: ast.expr, scope: Scope) -> list[FunctionRef]:
+        """``self.clear(visit)`` in a method: what ``clear`` is along the MRO of the
+        method's class, a project base's method included (``_own_method`` reads only
+        the class's own body)."""
+        owner = self._self_scope(func, scope)
+        if owner is None:
+            return []
+        return self.file_models.registry.methods_along_mro(ClassRef(owner.module, owner.class_node), func.attr)
+
+    def _called_only_at_run_time(self, func: ast.expr, scope: Scope) -> bool:
+        """Is ``func`` a function the code is handed at run time: a parameter of an
+        enclosing function (``callback(visit)``), or an attribute of ``self`` that a
+        method of its class or of a project base assigns (``self.cleaner = clear_later``)?"""
+        if isinstance(func, ast.Name):
+            _owner, bindings = scope.lookup(func.id)
+            return any(binding.kind == "param" for binding in bindings)
+        owner = self._self_scope(func, scope)
+        if owner is None:
             return False
-        implicit = self._implicit_arguments(call.func, callee, scope)
-        return self._callee_writes(callee, tuple(index + implicit for index in positions), keywords, attr, model,
-                                   depth)
+        classes = self.file_models.registry.linearize(ClassRef(owner.module, owner.class_node))
+        return any(func.attr in _attributes_set_on_self(ref.node) for ref in classes)
+
+    @staticmethod
+    def _self_scope(func: ast.expr, scope: Scope) -> Optional[Scope]:
+        """The scope of the method whose ``self`` (or ``cls``) ``func`` is an attribute of."""
+        if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)):
+            return None
+        owner, bindings = scope.lookup(func.value.id)
+        if owner is None or len(bindings) != 1 or not is_first_method_parameter(bindings[0], owner):
+            return None
+        if any(last_name(decorator) == "staticmethod" for decorator in owner.node.decorator_list):
+            return None  # its first parameter is no self
+        return owner
 
     def _callee_writes(self, ref: FunctionRef, positions: tuple, keywords: frozenset, attr: str,
                        model: ModelInfo, depth: int) -> bool:
@@ -349,13 +392,9 @@ class ReceiverResolver:
         """``self.get(name)`` in a method: the one method of that name in the body of
         the method's own class. A subclass may override it, but a type checker holds
         the override to the same return annotation."""
-        if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)):
+        owner = self._self_scope(func, scope)
+        if owner is None:
             return None
-        owner, bindings = scope.lookup(func.value.id)
-        if owner is None or len(bindings) != 1 or not is_first_method_parameter(bindings[0], owner):
-            return None
-        if any(last_name(decorator) == "staticmethod" for decorator in owner.node.decorator_list):
-            return None  # its first parameter is no self
         return self.file_models.resolver.method_of(ClassRef(owner.module, owner.class_node), func.attr)
 
     def _class_method(self, func: ast.expr, scope: Scope) -> Optional[FunctionRef]:
@@ -1167,6 +1206,17 @@ def _defining_class(ref: FunctionRef) -> Optional[ast.ClassDef]:
         }
     statement, cls = classes.get(id(ref.node), (None, None))
     return cls if statement is ref.node else None
+
+
+def _attributes_set_on_self(class_node: ast.ClassDef) -> frozenset:
+    """The attributes the methods of a class assign on their ``self``."""
+    return frozenset(
+        target.attr for method in methods_with_self(class_node) for node in walk(method)
+        if isinstance(node, (ast.Assign, ast.AnnAssign))
+        for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
+        if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)
+        and target.value.id == method.args.args[0].arg
+    )
 
 
 def _collections_of(function: Scope, text: Optional[str]) -> list:

@@ -363,18 +363,22 @@ class ModelRegistry:
         return None
 
     def instance_methods(self, cls: ClassRef, attr: str) -> list[FunctionRef]:
-        """The functions ``row.attr(...)`` may run with the row as ``self``: those bound
-        to ``attr`` in the first project class along the MRO of ``cls``'s hierarchy
-        that binds it (several when it is defined twice), but static and class methods.
-        Empty when the name is bound nowhere the plugin reads (an installed base)."""
+        """The functions ``row.attr(...)`` may run with the row as ``self``: those of
+        ``methods_along_mro`` but static and class methods."""
+        return [
+            method for method in self.methods_along_mro(cls, attr)
+            if not {last_name(decorator) for decorator in method.node.decorator_list} & NOT_ON_INSTANCE
+        ]
+
+    def methods_along_mro(self, cls: ClassRef, attr: str) -> list[FunctionRef]:
+        """The functions ``instance.attr`` may be: those bound to ``attr`` in the first
+        project class along the MRO of ``cls``'s hierarchy that binds it (several when
+        it is defined twice). Empty when the name is bound nowhere the plugin reads
+        (an installed base)."""
         for ref in self.linearize(cls):
             bindings = Scope(ref.node, ref.module.scope).bindings.get(attr)
             if bindings:
-                return [
-                    FunctionRef(ref.module, binding.node) for binding in bindings
-                    if binding.kind == "function" and not {last_name(decorator) for decorator in
-                                                           binding.node.decorator_list} & NOT_ON_INSTANCE
-                ]
+                return [FunctionRef(ref.module, binding.node) for binding in bindings if binding.kind == "function"]
         return []
 
     def _defines_nothing(self, base: Any) -> bool:
