@@ -29,7 +29,7 @@ import functools
 from typing import Any, Callable, Optional
 
 from flake8_dbconstraints.declarations import union_members
-from flake8_dbconstraints.names import ClassRef, External, FunctionRef, ModuleRef
+from flake8_dbconstraints.names import ClassRef, External, FunctionRef, Instance, ModuleRef
 from flake8_dbconstraints.registry import ModelInfo
 from flake8_dbconstraints.scopes import (
     OPAQUE_CALLS, Binding, Scope, assigned_only_by_init, is_first_method_parameter, last_name, methods_with_self,
@@ -142,7 +142,8 @@ class ReceiverResolver:
             if (self._handed_to_a_writer(scope, name, attr, at, model, anywhere)
                     or self._changed_by_its_own_method(scope, name, attr, at, model, anywhere)):
                 return True
-        return self._written_through_an_owner(scope, receiver_expr, attr, at, anywhere)
+        return (self._written_through_an_owner(scope, receiver_expr, attr, at, anywhere)
+                or self._written_by_a_closure(scope, receiver_expr, attr, at, model, anywhere))
 
     def _written_through_an_owner(self, scope: Scope, receiver_expr: ast.expr, attr: str, at: ast.AST,
                                   anywhere: bool) -> bool:
@@ -234,19 +235,64 @@ class ReceiverResolver:
         function only known at run time (a callback parameter, a function kept on
         ``self``) may do anything; any other callee (``session.add``) is trusted."""
         func = call.func
-        callee = self.file_models.resolver.resolve_expr(func, scope) or self._class_method(func, scope)
+        callee = self._function_value(func, scope)
         if isinstance(callee, External) and callee.dotted == "functools.partial" and call.args:
             # ``partial(clear, visit)``: the row reaches ``clear`` one position earlier
             return self._call_writes(ast.Call(func=call.args[0], args=call.args[1:], keywords=call.keywords), scope,
                                      tuple(index - 1 for index in positions if index), keywords, attr, model, depth)
+        if isinstance(callee, ClassRef):
+            # ``Updater(visit)``: its ``__init__`` gets the row after ``self``
+            return any(self._callee_writes(init, tuple(index + 1 for index in positions), keywords, attr, model,
+                                           depth)
+                       for init in self.file_models.registry.methods_along_mro(callee, "__init__"))
         callees = [callee] if isinstance(callee, FunctionRef) else self._methods_of_self(func, scope)
         if not callees:
-            return self._called_only_at_run_time(func, scope)
+            return self._called_only_at_run_time(func, scope) or self._hands_on_to_a_function(call, scope, attr,
+                                                                                              model, depth)
         return any(
             self._callee_writes(ref, tuple(index + self._implicit_arguments(func, ref, scope) for index in positions),
                                 keywords, attr, model, depth)
             for ref in callees
         )
+
+    def _hands_on_to_a_function(self, call: ast.Call, scope: Scope, attr: str, model: ModelInfo,
+                                depth: int) -> bool:
+        """A callee the plugin cannot read that is handed a project function along
+        with the row (``pool.submit(clear, visit)``, ``map(clear, [visit])``) may call
+        it with the row: does the function write ``attr`` of any of its parameters?"""
+        for argument in [*call.args, *(keyword.value for keyword in call.keywords)]:
+            function = self._function_value(argument, scope)
+            for ref in [function] if isinstance(function, FunctionRef) else self._methods_of_self(argument, scope):
+                parameters = ref.node.args
+                positions = tuple(range(len(parameters.posonlyargs) + len(parameters.args)))
+                keywords = frozenset(each.arg for each in [*parameters.args, *parameters.kwonlyargs])
+                if self._callee_writes(ref, positions, keywords, attr, model, depth):
+                    return True
+        return False
+
+    def _function_value(self, expr: ast.expr, scope: Scope) -> Any:
+        """What a called (or handed) expression is: a name or attribute resolved, a
+        project class's static or class method, a chain on ``self`` or a lambda bound
+        once in the function."""
+        ref = self.file_models.resolver.resolve_expr(expr, scope) or self._class_method(expr, scope)
+        if isinstance(ref, (FunctionRef, ClassRef, External)):
+            return ref
+        return self._resolve_on_self(expr, scope) or _local_lambda(expr, scope) or ref
+
+    def _resolve_on_self(self, func: ast.expr, scope: Scope) -> Any:
+        """``self.repo.reset`` in a method: the chain read from an instance of the
+        method's class (``self.repo = Repo()`` in ``__init__`` makes it ``Repo.reset``)."""
+        attrs = []
+        while isinstance(func, ast.Attribute) and isinstance(func.value, ast.Attribute):
+            attrs.append(func.attr)
+            func = func.value
+        owner = self._self_scope(func, scope) if attrs else None
+        if owner is None:
+            return None
+        ref: Any = Instance(ClassRef(owner.module, owner.class_node))
+        for attr in [func.attr, *reversed(attrs)]:
+            ref = self.file_models.resolver.resolve_attribute(ref, attr)
+        return ref
 
     def _methods_of_self(self, func: ast.expr, scope: Scope) -> list[FunctionRef]:
         """``self.clear(visit)`` in a method: what ``clear`` is along the MRO of the
@@ -258,9 +304,12 @@ class ReceiverResolver:
         return self.file_models.registry.methods_along_mro(ClassRef(owner.module, owner.class_node), func.attr)
 
     def _called_only_at_run_time(self, func: ast.expr, scope: Scope) -> bool:
-        """Is ``func`` a function the code is handed at run time: a parameter of an
-        enclosing function (``callback(visit)``), or an attribute of ``self`` that a
+        """Is ``func`` a function the code is handed at run time: one looked up in a
+        mapping or returned by a call, a parameter of an enclosing function
+        (``callback(visit)``), or an attribute of ``self`` that a
         method of its class or of a project base assigns (``self.cleaner = clear_later``)?"""
+        if isinstance(func, (ast.Subscript, ast.Call)):
+            return True  # ``handlers[kind](visit)``, ``getattr(self, name)(visit)``
         if isinstance(func, ast.Name):
             _owner, bindings = scope.lookup(func.id)
             return any(binding.kind == "param" for binding in bindings)
@@ -296,7 +345,11 @@ class ReceiverResolver:
 
     def _compute_callee_writes(self, ref: FunctionRef, positions: tuple, keywords: frozenset, attr: str,
                                model: ModelInfo, depth: int) -> bool:
-        names = _parameter_names(ref.node, positions, keywords)
+        return self._names_written(ref, _parameter_names(ref.node, positions, keywords), attr, model, depth)
+
+    def _names_written(self, ref: FunctionRef, names: set, attr: str, model: ModelInfo, depth: int) -> bool:
+        """Does the function ``ref`` write ``attr`` of what its ``names`` hold, itself
+        or through what it hands them to?"""
         if _writes_parameter_attribute(ref.node, names, attr):
             return True
         if depth >= MAX_HELPER_DEPTH:
@@ -310,17 +363,38 @@ class ReceiverResolver:
                     and self._method_writes(func.attr, attr, model, depth + 1)):
                 return True
             handed = tuple(index for index, argument in enumerate(node.args)
-                           if isinstance(argument, ast.Name) and argument.id in names)
+                           if names.intersection(_argument_texts(argument)))
             named = frozenset(keyword.arg for keyword in node.keywords
-                              if keyword.arg and isinstance(keyword.value, ast.Name) and keyword.value.id in names)
+                              if keyword.arg and names.intersection(_argument_texts(keyword.value)))
             if (handed or named) and self._call_writes(node, scope, handed, named, attr, model, depth + 1):
                 return True
+        return False
+
+    def _written_by_a_closure(self, scope: Scope, receiver_expr: ast.expr, attr: str, at: ast.AST,
+                              model: ModelInfo, anywhere: bool) -> bool:
+        """Does a function or lambda nested in the function, defined before ``at`` (or
+        in a loop around it), write the column of the receiver it captures, itself or
+        through what it hands it to (``def job(): visit.started_at = None``, then
+        ``job()`` or ``pool.submit(job)``)? Where it is called is not followed."""
+        function = scope.function_scope
+        root, _, path = (target_text(receiver_expr) or "").partition(".")
+        chain = f"{path}.{attr}" if path else attr
+        for node in _function_nodes(function):
+            if (isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
+                    and _runs_first(function, node.lineno, at, anywhere)
+                    and root not in {argument.arg for argument in walk(node.args) if isinstance(argument, ast.arg)}):
+                key = (node, root, chain, model.cls.node)
+                if key not in self._callees_memo:
+                    self._callees_memo[key] = self._names_written(FunctionRef(function.module, node), {root}, chain,
+                                                                  model, 1)
+                if self._callees_memo[key]:
+                    return True
         return False
 
     def _implicit_arguments(self, func: ast.expr, ref: FunctionRef, scope: Scope) -> int:
         """The parameters a call fills itself: ``cls`` of a class method, ``self`` of a
         method called on an instance (``service.apply(visit)``)."""
-        decorators = {last_name(decorator) for decorator in ref.node.decorator_list}
+        decorators = {last_name(decorator) for decorator in getattr(ref.node, "decorator_list", ())}
         if "staticmethod" in decorators or not isinstance(func, ast.Attribute):
             return 0
         if "classmethod" in decorators:
@@ -1092,14 +1166,19 @@ def _calls_by_argument(function: Scope) -> dict:
             if not isinstance(node, ast.Call):
                 continue
             for position, argument in enumerate(node.args):
-                text = target_text(argument)
-                if text is not None:
+                for text in _argument_texts(argument):
                     index.setdefault(text, {}).setdefault(node, ([], set()))[0].append(position)
             for keyword in node.keywords:
-                text = target_text(keyword.value)
-                if text is not None and keyword.arg:
+                for text in _argument_texts(keyword.value) if keyword.arg else ():
                     index.setdefault(text, {}).setdefault(node, ([], set()))[1].add(keyword.arg)
     return index
+
+
+def _argument_texts(argument: ast.expr) -> list:
+    """The name chains an argument hands over: itself, or the items of a display
+    (``clear_all([visit, other])``, ``map(clear, (visit,))``)."""
+    items = argument.elts if isinstance(argument, (ast.List, ast.Tuple, ast.Set)) else [argument]
+    return [text for text in map(target_text, items) if text is not None]
 
 
 def _attribute_writes(function: Scope) -> dict:
@@ -1208,6 +1287,16 @@ def _defining_class(ref: FunctionRef) -> Optional[ast.ClassDef]:
     return cls if statement is ref.node else None
 
 
+def _local_lambda(func: ast.expr, scope: Scope) -> Optional[FunctionRef]:
+    """``fix(visit)`` where the function bound ``fix = lambda v: ...`` once."""
+    if not isinstance(func, ast.Name):
+        return None
+    owner, bindings = scope.lookup(func.id)
+    if owner is None or len(bindings) != 1 or not isinstance(bindings[0].node, ast.Lambda):
+        return None
+    return FunctionRef(owner.module, bindings[0].node)
+
+
 def _attributes_set_on_self(class_node: ast.ClassDef) -> frozenset:
     """The attributes the methods of a class assign on their ``self``."""
     return frozenset(
@@ -1284,9 +1373,19 @@ def _writes_parameter_attribute(function: ast.AST, names: set, chain: str) -> bo
             ):
                 return True
         elif isinstance(node, ast.Call) and last_name(node.func) in OPAQUE_CALLS and node.args:
-            if target_text(node.args[0]) in owners:
+            if target_text(node.args[0]) in owners and _may_name(node, chain.rpartition(".")[2]):
                 return True
     return False
+
+
+def _may_name(call: ast.Call, attr: str) -> bool:
+    """May an opaque call on an object touch its ``attr``? ``setattr(obj, "note", v)``
+    names another attribute; a computed name, ``make_transient`` and the like may
+    touch any."""
+    if last_name(call.func) not in ("setattr", "delattr"):
+        return True
+    name = call.args[1] if len(call.args) > 1 else None
+    return not (isinstance(name, ast.Constant) and isinstance(name.value, str)) or name.value == attr
 
 
 def _share_loop(scope: Scope, first: int, second: int) -> bool:

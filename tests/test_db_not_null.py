@@ -689,6 +689,53 @@ def test_a_base_method_a_callback_or_a_partial_can_put_none_in_a_not_null_column
 
 
 @_needs("mapped")
+def test_a_constructor_a_repository_a_lambda_or_a_dispatch_can_put_none_in_a_not_null_column(make_engine):
+    """A project class's constructor, a repository object kept on ``self``, a local
+    lambda and a function looked up at run time: the branches of
+    ``RepositoryWorkflow`` and ``rows_handed_to_constructors_lambdas_and_dispatch`` in
+    ``tests/fixtures/dbc1xx/receivers.py`` keep silent on do run."""
+    from tests.fixtures.dbc1xx.receivers import RepositoryWorkflow, ScheduleCopy, Schedules, copy_schedule
+
+    mapped, engine, _patient_id, (visit_id,) = _stored_visit(make_engine)
+    for write in (
+        lambda session, visit: ScheduleCopy(visit, mapped.Visit()),
+        lambda session, visit: RepositoryWorkflow(session).repository.restore(visit, mapped.Visit()),
+        lambda session, visit: (lambda row: setattr(row, "started_at", None))(visit),
+        lambda session, visit: {"copy": copy_schedule}["copy"](visit, mapped.Visit()),
+        lambda session, visit: getattr(Schedules, "clear")(visit),
+    ):
+        with orm.Session(engine) as session:
+            visit = session.get(mapped.Visit, visit_id)
+            assert visit.started_at is not None  # stored
+            write(session, visit)
+            assert visit.started_at is None
+
+
+@_needs("mapped")
+def test_a_pool_map_or_a_closure_can_put_none_in_a_not_null_column(make_engine):
+    """A thread pool or ``map`` handed a writing function along with the row, and a
+    nested function or lambda writing the row it captures: the branches of
+    ``rows_handed_on_with_a_function`` and ``rows_written_by_closures`` in
+    ``tests/fixtures/dbc1xx/receivers.py`` keep silent on do run."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.fixtures.dbc1xx.receivers import Schedules, copy_schedule
+
+    mapped, engine, _patient_id, (visit_id,) = _stored_visit(make_engine)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        for write in (
+            lambda visit: pool.submit(copy_schedule, visit, mapped.Visit()).result(),
+            lambda visit: list(map(Schedules.clear, [visit])),
+            lambda visit: pool.submit(lambda: copy_schedule(visit, mapped.Visit())).result(),
+        ):
+            with orm.Session(engine) as session:
+                visit = session.get(mapped.Visit, visit_id)
+                assert visit.started_at is not None  # stored
+                write(visit)
+                assert visit.started_at is None
+
+
+@_needs("mapped")
 def test_merging_an_object_puts_its_none_in_the_stored_object_of_its_identity(make_engine):
     """``session.merge(obj)`` copies what ``obj`` was given onto the stored object of
     the same identity, a None in a NOT NULL column included, until the flush fails:
