@@ -39,6 +39,10 @@ from flake8_dbconstraints.scopes import (
 MAX_DEPTH = 12
 # How many calls deep a helper's (or a row's method's) writes to the row are looked for.
 MAX_HELPER_DEPTH = 3
+# What a helper may do to an attribute of an object it is handed, beyond assigning it:
+# change it opaquely, or mark it changed (for DBC200, as good as a new value).
+MARKING_CALLS = OPAQUE_CALLS | {"flag_modified"}
+NAMING_CALLS = frozenset({"setattr", "delattr", "flag_modified"})  # the attribute's name comes second
 # ``setattr(obj, name, value)`` with a computed name: it may write any attribute.
 ANY_ATTRIBUTE = "*"
 
@@ -144,6 +148,21 @@ class ReceiverResolver:
                 return True
         return (self._written_through_an_owner(scope, receiver_expr, attr, at, anywhere)
                 or self._written_by_a_closure(scope, receiver_expr, attr, at, model, anywhere))
+
+    def handed_on_to_mark(self, scope: Scope, receiver_expr: ast.expr, attr: str, at: ast.AST,
+                          model: ModelInfo) -> bool:
+        """DBC200: does the function hand the row, anywhere, to what writes ``attr`` or
+        marks it changed: a project function or a method of its class
+        (``mark(patient)`` doing ``flag_modified(patient, "profile")``,
+        ``patient.touch()``), a function known only at run time, or a closure? A mark
+        before the change counts too (the flush writes the current value); a flush
+        between them is not looked for."""
+        function = scope.function_scope
+        for name in [receiver_expr, *_aliases_of(function, target_text(receiver_expr))]:
+            if (self._handed_to_a_writer(scope, name, attr, at, model, True)
+                    or self._changed_by_its_own_method(scope, name, attr, at, model, True)):
+                return True
+        return self._written_by_a_closure(scope, receiver_expr, attr, at, model, True)
 
     def _written_through_an_owner(self, scope: Scope, receiver_expr: ast.expr, attr: str, at: ast.AST,
                                   anywhere: bool) -> bool:
@@ -1372,7 +1391,7 @@ def _writes_parameter_attribute(function: ast.AST, names: set, chain: str) -> bo
                 for each in targets for target in walk(each)
             ):
                 return True
-        elif isinstance(node, ast.Call) and last_name(node.func) in OPAQUE_CALLS and node.args:
+        elif isinstance(node, ast.Call) and last_name(node.func) in MARKING_CALLS and node.args:
             if target_text(node.args[0]) in owners and _may_name(node, chain.rpartition(".")[2]):
                 return True
     return False
@@ -1380,9 +1399,9 @@ def _writes_parameter_attribute(function: ast.AST, names: set, chain: str) -> bo
 
 def _may_name(call: ast.Call, attr: str) -> bool:
     """May an opaque call on an object touch its ``attr``? ``setattr(obj, "note", v)``
-    names another attribute; a computed name, ``make_transient`` and the like may
-    touch any."""
-    if last_name(call.func) not in ("setattr", "delattr"):
+    and ``flag_modified(obj, "note")`` name another attribute; a computed name,
+    ``make_transient`` and the like may touch any."""
+    if last_name(call.func) not in NAMING_CALLS:
         return True
     name = call.args[1] if len(call.args) > 1 else None
     return not (isinstance(name, ast.Constant) and isinstance(name.value, str)) or name.value == attr

@@ -298,6 +298,28 @@ def new_value_assigned_by_its_own_method_then_changed(session, patient):
     patient.profile["k"] = 1
 
 
+@lost(Patient, "profile", PROFILE, NOTED)
+def changed_then_another_column_marked_by_a_helper(session, patient):
+    from tests.fixtures.dbc2xx.json_mutations import mark_preferences
+
+    patient.profile["note"] = "x"
+    mark_preferences(patient)
+
+
+@saved(Patient, "profile", PROFILE, {**PROFILE, "k": 1})
+def changed_then_marked_by_a_helper(session, patient):
+    from tests.fixtures.dbc2xx.json_mutations import mark_profile
+
+    patient.profile["k"] = 1
+    mark_profile(patient)
+
+
+@saved(Patient, "profile", PROFILE, {**PROFILE, "k": 1})
+def changed_then_marked_by_its_own_method(session, patient):
+    patient.profile["k"] = 1
+    patient.touch_profile()
+
+
 @saved(Patient, "profile", PROFILE, {"k": 1})
 def merged_value_then_changed(session, patient):
     session.merge(Patient(id=patient.id, profile={}))  # the stored patient takes the new value

@@ -114,7 +114,8 @@ def _check_change(container: ast.expr, offset: int, node: ast.AST, scope: Scope,
     if checker.receivers.may_be_written(scope, container.value, container.attr, node, use.model,
                                         ignored=initializers):
         return  # a new value may have been assigned first: the change goes into it
-    if _marked_changed(scope, use, node, tracked):
+    if _marked_changed(scope, use, node, tracked) or checker.receivers.handed_on_to_mark(
+            scope, container.value, container.attr, node, use.model):
         return
     yield _finding(node, use, level, via, copied, tracked, bool(initializers))
 
@@ -136,7 +137,8 @@ def _check_augmented_attribute(node: ast.AugAssign, scope: Scope, checker) -> It
         return
     if checker.receivers.may_be_written(scope, node.target.value, node.target.attr, node, use.model):
         return
-    if _marked_changed(scope, use, node, False):
+    if _marked_changed(scope, use, node, False) or checker.receivers.handed_on_to_mark(
+            scope, node.target.value, node.target.attr, node, use.model):
         return
     yield _finding(node, use, 0, None, False, False)
 
