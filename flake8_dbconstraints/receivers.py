@@ -130,8 +130,11 @@ class ReceiverResolver:
         for any row once the function merges an object into the session: the
         stored object of that identity takes the merged one's values, None included.
         The same column written on another object of the model may also be a write
-        to this one (``_column_written_on_another_object``), and a helper the list
-        the row was taken from is handed to may write it (``clear_all(visits)``)."""
+        to this one (``_column_written_on_another_object``), a helper the list
+        the row was taken from is handed to may write it (``clear_all(visits)``), and
+        so may one a row it is reached from is handed to (``forget_birth(visit)``
+        for ``visit.patient``) and a closure capturing it (``_written_by_a_closure``).
+        What counts as a helper: ``_call_writes``."""
         if is_written(scope, receiver_expr, attr, at, anywhere=anywhere, ignored=ignored, harmless=harmless):
             return True
         if _merges_first(scope.function_scope, at, anywhere):
