@@ -300,7 +300,7 @@ def new_value_assigned_by_its_own_method_then_changed(session, patient):
 
 @lost(Patient, "profile", PROFILE, NOTED)
 def changed_then_another_column_marked_by_a_helper(session, patient):
-    from tests.fixtures.dbc2xx.json_mutations import mark_preferences
+    from tests.fixtures.services.json_helpers import mark_preferences
 
     patient.profile["note"] = "x"
     mark_preferences(patient)
@@ -308,7 +308,7 @@ def changed_then_another_column_marked_by_a_helper(session, patient):
 
 @saved(Patient, "profile", PROFILE, {**PROFILE, "k": 1})
 def changed_then_marked_by_a_helper(session, patient):
-    from tests.fixtures.dbc2xx.json_mutations import mark_profile
+    from tests.fixtures.services.json_helpers import mark_profile
 
     patient.profile["k"] = 1
     mark_profile(patient)
