@@ -547,6 +547,17 @@ def _stored_visit(make_engine):
     return mapped, engine, patient_id, visit
 
 
+def _each_write_reads_none(engine, mapped, visit_id, writes, read=lambda visit: visit.started_at):
+    """For each ``write(session, visit)``: load the stored visit in a new Session,
+    check that ``read`` gives a value, apply the write, and check that it gives None."""
+    for write in writes:
+        with orm.Session(engine) as session:
+            visit = session.get(mapped.Visit, visit_id)
+            assert read(visit) is not None  # stored
+            write(session, visit)
+            assert read(visit) is None
+
+
 @_needs("mapped")
 def test_an_object_added_to_a_loaded_collection_is_pending_while_it_is_iterated(make_engine):
     """``patient.visits.append(Visit(...))``, or ``Visit(patient=patient)`` through the
@@ -620,17 +631,12 @@ def test_what_a_helper_calls_or_another_name_can_put_none_in_a_not_null_column(m
     from tests.fixtures.dbc1xx.receivers import schedule_from, schedule_in_turn
 
     mapped, engine, _patient_id, (visit_id,) = _stored_visit(make_engine)
-    for write in (
-        lambda visit: schedule_from(visit, mapped.Visit()),
-        lambda visit: visit.restart(),
-        lambda visit: schedule_in_turn(visit, mapped.Visit()),
-        lambda visit: [setattr(each, "started_at", None) for each in [visit]],
-    ):
-        with orm.Session(engine) as session:
-            visit = session.get(mapped.Visit, visit_id)
-            assert visit.started_at is not None  # stored
-            write(visit)
-            assert visit.started_at is None
+    _each_write_reads_none(engine, mapped, visit_id, (
+        lambda session, visit: schedule_from(visit, mapped.Visit()),
+        lambda session, visit: visit.restart(),
+        lambda session, visit: schedule_in_turn(visit, mapped.Visit()),
+        lambda session, visit: [setattr(each, "started_at", None) for each in [visit]],
+    ))
 
 
 @_needs("mapped")
@@ -644,24 +650,20 @@ def test_a_helper_a_service_method_or_an_unpacked_name_can_put_none_in_a_not_nul
     from tests.fixtures.dbc1xx.receivers import VisitWorkflow, copy_schedule, forget_birth
 
     mapped, engine, _patient_id, (visit_id,) = _stored_visit(make_engine)
-    for write in (forget_birth, lambda visit: visit.forget_birth()):
-        with orm.Session(engine) as session:
-            visit = session.get(mapped.Visit, visit_id)
-            assert visit.patient.born_on is not None  # stored
-            write(visit)
-            assert visit.patient.born_on is None
-    for method in ("_clear", "_reset", "_wipe"):
-        with orm.Session(engine) as session:
-            workflow = VisitWorkflow(session)
-            visit = session.get(mapped.Visit, visit_id)
-            assert visit.started_at is not None  # stored
-            getattr(workflow, method)(visit)
-            assert visit.started_at is None
-    with orm.Session(engine) as session:
-        visit = session.get(mapped.Visit, visit_id)
+    _each_write_reads_none(engine, mapped, visit_id, (
+        lambda session, visit: forget_birth(visit),
+        lambda session, visit: visit.forget_birth(),
+    ), read=lambda visit: visit.patient.born_on)
+
+    def unpacked(session, visit):
         each, other = visit, mapped.Visit()
         copy_schedule(each, other)
-        assert visit.started_at is None
+
+    _each_write_reads_none(engine, mapped, visit_id, (
+        *(lambda session, visit, method=method: getattr(VisitWorkflow(session), method)(visit)
+          for method in ("_clear", "_reset", "_wipe")),
+        unpacked,
+    ))
 
 
 @_needs("mapped")
@@ -675,17 +677,12 @@ def test_a_base_method_a_callback_or_a_partial_can_put_none_in_a_not_null_column
     from tests.fixtures.dbc1xx.receivers import InheritingWorkflow, copy_schedule
 
     mapped, engine, _patient_id, (visit_id,) = _stored_visit(make_engine)
-    for write in (
+    _each_write_reads_none(engine, mapped, visit_id, (
         lambda session, visit: InheritingWorkflow(session)._clear(visit),
         lambda session, visit: InheritingWorkflow(session, cleaner=lambda row: setattr(row, "started_at", None))
         .cleaner(visit),
         lambda session, visit: functools.partial(copy_schedule, visit)(mapped.Visit()),
-    ):
-        with orm.Session(engine) as session:
-            visit = session.get(mapped.Visit, visit_id)
-            assert visit.started_at is not None  # stored
-            write(session, visit)
-            assert visit.started_at is None
+    ))
 
 
 @_needs("mapped")
@@ -697,18 +694,13 @@ def test_a_constructor_a_repository_a_lambda_or_a_dispatch_can_put_none_in_a_not
     from tests.fixtures.dbc1xx.receivers import RepositoryWorkflow, ScheduleCopy, Schedules, copy_schedule
 
     mapped, engine, _patient_id, (visit_id,) = _stored_visit(make_engine)
-    for write in (
+    _each_write_reads_none(engine, mapped, visit_id, (
         lambda session, visit: ScheduleCopy(visit, mapped.Visit()),
         lambda session, visit: RepositoryWorkflow(session).repository.restore(visit, mapped.Visit()),
         lambda session, visit: (lambda row: setattr(row, "started_at", None))(visit),
         lambda session, visit: {"copy": copy_schedule}["copy"](visit, mapped.Visit()),
         lambda session, visit: getattr(Schedules, "clear")(visit),
-    ):
-        with orm.Session(engine) as session:
-            visit = session.get(mapped.Visit, visit_id)
-            assert visit.started_at is not None  # stored
-            write(session, visit)
-            assert visit.started_at is None
+    ))
 
 
 @_needs("mapped")
@@ -723,16 +715,11 @@ def test_a_pool_map_or_a_closure_can_put_none_in_a_not_null_column(make_engine):
 
     mapped, engine, _patient_id, (visit_id,) = _stored_visit(make_engine)
     with ThreadPoolExecutor(max_workers=1) as pool:
-        for write in (
-            lambda visit: pool.submit(copy_schedule, visit, mapped.Visit()).result(),
-            lambda visit: list(map(Schedules.clear, [visit])),
-            lambda visit: pool.submit(lambda: copy_schedule(visit, mapped.Visit())).result(),
-        ):
-            with orm.Session(engine) as session:
-                visit = session.get(mapped.Visit, visit_id)
-                assert visit.started_at is not None  # stored
-                write(visit)
-                assert visit.started_at is None
+        _each_write_reads_none(engine, mapped, visit_id, (
+            lambda session, visit: pool.submit(copy_schedule, visit, mapped.Visit()).result(),
+            lambda session, visit: list(map(Schedules.clear, [visit])),
+            lambda session, visit: pool.submit(lambda: copy_schedule(visit, mapped.Visit())).result(),
+        ))
 
 
 @_needs("mapped")
