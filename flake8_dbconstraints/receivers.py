@@ -146,8 +146,7 @@ class ReceiverResolver:
         for name in [receiver_expr, *_aliases_of(function, text), *_collections_of(function, text)]:
             if name is not receiver_expr and is_written(scope, name, attr, at, anywhere=anywhere, harmless=harmless):
                 return True
-            if (self._handed_to_a_writer(scope, name, attr, at, model, anywhere)
-                    or self._changed_by_its_own_method(scope, name, attr, at, model, anywhere)):
+            if self._handed_to_what_writes(scope, name, attr, at, model, anywhere):
                 return True
         return (self._written_through_an_owner(scope, receiver_expr, attr, at, anywhere)
                 or self._written_by_a_closure(scope, receiver_expr, attr, at, model, anywhere))
@@ -162,8 +161,7 @@ class ReceiverResolver:
         between them is not looked for."""
         function = scope.function_scope
         for name in [receiver_expr, *_aliases_of(function, target_text(receiver_expr))]:
-            if (self._handed_to_a_writer(scope, name, attr, at, model, True)
-                    or self._changed_by_its_own_method(scope, name, attr, at, model, True)):
+            if self._handed_to_what_writes(scope, name, attr, at, model, True):
                 return True
         return self._written_by_a_closure(scope, receiver_expr, attr, at, model, True)
 
@@ -180,12 +178,17 @@ class ReceiverResolver:
             if text not in _calls_by_argument(function) and text not in _method_calls_by_owner(function):
                 continue  # handed to nothing: no need to know what it is
             owner = self.receiver_of(owner_expr, scope)
-            if owner is not None and (
-                self._handed_to_a_writer(scope, owner_expr, chain, at, owner.model, anywhere)
-                or self._changed_by_its_own_method(scope, owner_expr, chain, at, owner.model, anywhere)
-            ):
+            if owner is not None and self._handed_to_what_writes(scope, owner_expr, chain, at, owner.model,
+                                                                 anywhere):
                 return True
         return False
+
+    def _handed_to_what_writes(self, scope: Scope, receiver_expr: ast.expr, attr: str, at: ast.AST,
+                               model: ModelInfo, anywhere: bool) -> bool:
+        """Was the object handed to a helper (``_handed_to_a_writer``), or had a method
+        of its class called on it (``_changed_by_its_own_method``), that writes ``attr``?"""
+        return (self._handed_to_a_writer(scope, receiver_expr, attr, at, model, anywhere)
+                or self._changed_by_its_own_method(scope, receiver_expr, attr, at, model, anywhere))
 
     def _column_written_on_another_object(self, scope: Scope, receiver_expr: ast.expr, attr: str, at: ast.AST,
                                           model: ModelInfo, anywhere: bool,
@@ -401,10 +404,8 @@ class ReceiverResolver:
         function = scope.function_scope
         root, _, path = (target_text(receiver_expr) or "").partition(".")
         chain = f"{path}.{attr}" if path else attr
-        for node in _function_nodes(function):
-            if (isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
-                    and _runs_first(function, node.lineno, at, anywhere)
-                    and root not in {argument.arg for argument in walk(node.args) if isinstance(argument, ast.arg)}):
+        for node, parameters in _closures(function):
+            if _runs_first(function, node.lineno, at, anywhere) and root not in parameters:
                 key = (node, root, chain, model.cls.node)
                 if key not in self._callees_memo:
                     self._callees_memo[key] = self._names_written(FunctionRef(function.module, node), {root}, chain,
@@ -1307,6 +1308,19 @@ def _defining_class(ref: FunctionRef) -> Optional[ast.ClassDef]:
         }
     statement, cls = classes.get(id(ref.node), (None, None))
     return cls if statement is ref.node else None
+
+
+def _closures(function: Scope) -> list:
+    """(node, parameter names) of the functions and lambdas nested in a function (or
+    module) scope, gathered once: every guard of the function asks."""
+    closures = function.memo.get("closures")
+    if closures is None:
+        closures = function.memo["closures"] = [
+            (node, {argument.arg for argument in walk(node.args) if isinstance(argument, ast.arg)})
+            for node in _function_nodes(function)
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
+        ]
+    return closures
 
 
 def _local_lambda(func: ast.expr, scope: Scope) -> Optional[FunctionRef]:
