@@ -18,6 +18,7 @@ from flake8_dbconstraints.database import Schema, reflect
 from flake8_dbconstraints.file_models import FileModels
 from flake8_dbconstraints.names import External
 from flake8_dbconstraints.receivers import Receiver, ReceiverResolver
+from flake8_dbconstraints.row_writes import RowWrites
 from flake8_dbconstraints.registry import ColumnInfo, ModelInfo
 from flake8_dbconstraints.safety import swallow
 from flake8_dbconstraints.scopes import COMPREHENSIONS, Scope, walk
@@ -118,6 +119,7 @@ class FileChecker:
         self.statement: Optional[ast.AST] = None
         self.file_models = file_models
         self.receivers = ReceiverResolver(file_models)
+        self.writes = RowWrites(self.receivers)
         self.rules_by_type: dict[type, list] = {}
         for rule in rules:
             for node_type in rule.NODE_TYPES:
@@ -231,8 +233,8 @@ class FileChecker:
         if anywhere and attribute.attr in use.receiver.none_when_new:
             return None  # ``self`` may be a new object its constructor left None
         harmless = functools.partial(self.is_never_none, scope=scope) if none_test else None
-        if self.receivers.may_be_written(scope, attribute.value, attribute.attr, attribute, use.model,
-                                         anywhere=anywhere, harmless=harmless):
+        if self.writes.may_be_written(scope, attribute.value, attribute.attr, attribute, use.model,
+                                      anywhere=anywhere, harmless=harmless):
             return None
         if not self.database_confirms_not_null(use):
             return None

@@ -21,7 +21,7 @@ from flake8_dbconstraints.names import (
     ClassRef, External, FunctionRef, NameResolver, import_sqlalchemy_object, sqlalchemy_2_name,
 )
 from flake8_dbconstraints.result_values import ALWAYS_TRUTHY_PYTHON_TYPES
-from flake8_dbconstraints.scopes import Scope, walk
+from flake8_dbconstraints.scopes import Scope, parameter_names, walk
 
 # Standard-library modules whose classes may appear in ``Mapped[...]``; importing
 # them runs no project code.
@@ -177,7 +177,7 @@ class TypeClassifier:
         facts = self.classify_expr(call, Scope(function, ref.module.scope), depth + 1)
         if facts is UNKNOWN:
             return UNKNOWN
-        parameters = {arg.arg for arg in walk(function.args) if isinstance(arg, ast.arg)}
+        parameters = parameter_names(function)
         arguments = [*call.args, *(keyword.value for keyword in call.keywords)]
         forwards = any(
             isinstance(node, ast.Name) and node.id in parameters

@@ -20,7 +20,7 @@ import functools
 import uuid
 from typing import Callable, Dict, Iterable, Optional, Tuple
 
-from flake8_dbconstraints.scopes import walk
+from flake8_dbconstraints.scopes import parameter_names, walk
 
 ALWAYS_TRUTHY_PYTHON_TYPES = (datetime.date, datetime.time, uuid.UUID)  # datetime is a date
 # Methods that return a new value of the receiver's own class (``date.replace`` is a
@@ -83,7 +83,7 @@ def returned_value(
 
 
 def _local_names(function: ast.FunctionDef) -> frozenset:
-    names = {arg.arg for arg in walk(function.args) if isinstance(arg, ast.arg)}
+    names = parameter_names(function)
     for node in walk(function):
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
             names.add(node.id)

@@ -109,6 +109,18 @@ def own_nodes(function: ast.AST) -> list:
     return found
 
 
+def function_nodes(function: Scope) -> list:
+    """The nodes of a function (or module) scope, not entering nested functions; all
+    of a lambda's."""
+    nodes = function.memo.get("own nodes")
+    if nodes is None:
+        body = getattr(function.node, "body", None)
+        nodes = function.memo["own nodes"] = list(
+            own_nodes(function.node) if isinstance(body, list) else walk(function.node)
+        )
+    return nodes
+
+
 def walk(node: ast.AST) -> Iterator[ast.AST]:
     """``ast.walk`` (breadth first, in the same order) without the context and
     operator nodes (``Load``, ``Add``, ``Is``...), which no rule looks at."""
@@ -150,6 +162,18 @@ def is_first_method_parameter(binding: Binding, scope: Scope) -> bool:
         and bool(function.args.args)
         and function.args.args[0] is binding.node
     )
+
+
+def self_method_scope(func: ast.expr, scope: Scope) -> Optional[Scope]:
+    """The scope of the method whose ``self`` (or ``cls``) ``func`` is an attribute of."""
+    if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)):
+        return None
+    owner, bindings = scope.lookup(func.value.id)
+    if owner is None or len(bindings) != 1 or not is_first_method_parameter(bindings[0], owner):
+        return None
+    if any(last_name(decorator) == "staticmethod" for decorator in owner.node.decorator_list):
+        return None  # its first parameter is no self
+    return owner
 
 
 def last_name(node: ast.AST) -> Optional[str]:
@@ -451,7 +475,7 @@ def _collect(scope: Scope) -> None:
     module = scope.module
     collector = _BindingCollector(scope, module is None or module.may_bind_in_expressions)
     if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
-        for arg in _all_args(node.args):
+        for arg in parameters(node.args):
             scope.add(arg.arg, Binding("param", arg, annotation=arg.annotation))
         if isinstance(node, ast.Lambda):
             collector.scan([node.body])
@@ -467,7 +491,12 @@ def _collect(scope: Scope) -> None:
         collector.collect(getattr(node, "body", []))
 
 
-def _all_args(arguments: ast.arguments) -> Iterator[ast.arg]:
+def parameter_names(function: ast.AST) -> set[str]:
+    """The names of every parameter of a function or lambda."""
+    return {argument.arg for argument in parameters(function.args)}
+
+
+def parameters(arguments: ast.arguments) -> Iterator[ast.arg]:
     yield from getattr(arguments, "posonlyargs", [])
     yield from arguments.args
     if arguments.vararg:

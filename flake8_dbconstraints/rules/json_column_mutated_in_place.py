@@ -111,10 +111,10 @@ def _check_change(container: ast.expr, offset: int, node: ast.AST, scope: Scope,
     if tracked and level == 0 and not copied:
         return  # the Mutable wrapper sees top-level changes (SEMANTICS 6)
     initializers = _initialized_when_empty(scope, container, node)
-    if checker.receivers.may_be_written(scope, container.value, container.attr, node, use.model,
-                                        ignored=initializers):
+    if checker.writes.may_be_written(scope, container.value, container.attr, node, use.model,
+                                     ignored=initializers):
         return  # a new value may have been assigned first: the change goes into it
-    if _marked_changed(scope, use, node, tracked) or checker.receivers.handed_on_to_mark(
+    if _marked_changed(scope, use, node, tracked) or checker.writes.handed_on_to_mark(
             scope, container.value, container.attr, node, use.model):
         return
     yield _finding(node, use, level, via, copied, tracked, bool(initializers))
@@ -135,9 +135,9 @@ def _check_augmented_attribute(node: ast.AugAssign, scope: Scope, checker) -> It
     is_dict = isinstance(node.op, ast.BitOr) and isinstance(value, (ast.Dict, ast.DictComp))
     if not (is_list or is_dict):
         return
-    if checker.receivers.may_be_written(scope, node.target.value, node.target.attr, node, use.model):
+    if checker.writes.may_be_written(scope, node.target.value, node.target.attr, node, use.model):
         return
-    if _marked_changed(scope, use, node, False) or checker.receivers.handed_on_to_mark(
+    if _marked_changed(scope, use, node, False) or checker.writes.handed_on_to_mark(
             scope, node.target.value, node.target.attr, node, use.model):
         return
     yield _finding(node, use, 0, None, False, False)
