@@ -32,8 +32,8 @@ from flake8_dbconstraints.declarations import union_members
 from flake8_dbconstraints.names import ClassRef, FunctionRef
 from flake8_dbconstraints.registry import ModelInfo
 from flake8_dbconstraints.scopes import (
-    OPAQUE_CALLS, Binding, Scope, assigned_only_by_init, function_nodes, is_first_method_parameter, last_name,
-    methods_with_self, own_init, own_nodes, self_method_scope, target_text, walk,
+    Binding, Scope, assigned_only_by_init, function_nodes, is_first_method_parameter, last_name,
+    methods_with_self, opaque_arguments, own_init, own_nodes, self_method_scope, target_text, walk,
 )
 
 MAX_DEPTH = 12
@@ -771,10 +771,10 @@ def _parameters_kept_by_init(class_node: ast.ClassDef) -> dict:
     """attribute -> annotation, for each ``self.attr = param`` of ``__init__`` whose
     parameter is annotated and never rebound, when no other statement of the class
     assigns or deletes ``self.attr``. A class whose methods call ``setattr`` (or
-    another of ``OPAQUE_CALLS``) on anything keeps nothing."""
+    another call of ``opaque_arguments``) on anything keeps nothing."""
     init, assigned = assigned_only_by_init(class_node)
     if init is None or any(
-        isinstance(node, ast.Call) and last_name(node.func) in OPAQUE_CALLS
+        isinstance(node, ast.Call) and opaque_arguments(node)
         for method in methods_with_self(class_node) for node in walk(method)
     ):
         return {}

@@ -19,8 +19,8 @@ from typing import Any, Callable, Optional
 from flake8_dbconstraints.names import ClassRef, External, FunctionRef, Instance, ModuleRef
 from flake8_dbconstraints.registry import ModelInfo
 from flake8_dbconstraints.scopes import (
-    OPAQUE_CALLS, Scope, function_nodes, last_name, methods_with_self, parameter_names, self_method_scope,
-    target_text, walk,
+    OPAQUE_CALLS, Scope, function_nodes, last_name, methods_with_self, opaque_arguments, parameter_names,
+    self_method_scope, target_text, walk,
 )
 
 # How many calls deep a helper's (or a row's method's) writes to the row are looked for.
@@ -28,7 +28,8 @@ MAX_HELPER_DEPTH = 3
 # What a helper may do to an attribute of an object it is handed, beyond assigning it:
 # change it opaquely, or mark it changed (for DBC200, as good as a new value).
 MARKING_CALLS = OPAQUE_CALLS | {"flag_modified"}
-NAMING_CALLS = frozenset({"setattr", "delattr", "flag_modified"})  # the attribute's name comes second
+# The attribute's name comes second (``field.populate_obj(row, "title")``).
+NAMING_CALLS = frozenset({"setattr", "delattr", "flag_modified", "populate_obj"})
 # ``setattr(obj, name, value)`` with a computed name: it may write any attribute.
 ANY_ATTRIBUTE = "*"
 
@@ -592,8 +593,9 @@ def _parameter_names(function: ast.AST, positions, keywords) -> set:
 
 def _writes_parameter_attribute(function: ast.AST, names: set, chain: str) -> bool:
     """Does ``function`` assign or delete ``chain`` of the parameters ``names`` (see
-    ``_parameter_names``), or hand what holds it to setattr or make_transient? The
-    chain is an attribute (``started_at``) or the path to one (``patient.born_on``)."""
+    ``_parameter_names``), or hand what holds it to a call of ``_changed_by``
+    (setattr, make_transient, populate_obj...)? The chain is an attribute
+    (``started_at``) or the path to one (``patient.born_on``)."""
     written = {f"{name}.{chain}" for name in names}
     owners = {text.rpartition(".")[0] for text in written}
     for node in walk(function):
@@ -604,10 +606,19 @@ def _writes_parameter_attribute(function: ast.AST, names: set, chain: str) -> bo
                 for each in targets for target in walk(each)
             ):
                 return True
-        elif isinstance(node, ast.Call) and last_name(node.func) in MARKING_CALLS and node.args:
-            if target_text(node.args[0]) in owners and _may_name(node, chain.rpartition(".")[2]):
+        elif isinstance(node, ast.Call) and any(target_text(changed) in owners for changed in _changed_by(node)):
+            if _may_name(node, chain.rpartition(".")[2]):
                 return True
     return False
+
+
+def _changed_by(call: ast.Call) -> list:
+    """What a call may change, or mark changed, attributes of: the first argument of
+    ``MARKING_CALLS`` (``setattr(visit, ...)``, ``form.populate_obj(visit)``), the
+    ``instance=`` of a schema's ``load``."""
+    if last_name(call.func) in MARKING_CALLS:
+        return call.args[:1]
+    return opaque_arguments(call)
 
 
 def _may_name(call: ast.Call, attr: str) -> bool:

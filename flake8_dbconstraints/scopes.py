@@ -49,7 +49,7 @@ class Scope:
         # plain ``=`` assigns it there, or None for any other write (``+=``, ``del``, a
         # tuple target, two on one line)}
         self.written_attributes: dict[tuple[str, str], dict[int, Optional[ast.expr]]] = {}
-        self.opaque_names: set[str] = set()  # passed to setattr / make_transient
+        self.opaque_names: set[str] = set()  # passed to setattr, make_transient, populate_obj...
         self.memo: dict = {}
 
     @property
@@ -241,10 +241,26 @@ def assigned_only_by_init(class_node: ast.ClassDef) -> tuple[Optional[ast.Functi
     return init, {attr: statement for attr, statement in kept.items() if writes[attr] == 1}
 
 
-OPAQUE_CALLS = frozenset({"setattr", "delattr", "make_transient", "make_transient_to_detached", "expunge"})
+# Calls that may change any attribute of the objects they are handed. WTForms'
+# ``form.populate_obj(row)`` sets the attribute of every field of the form, None for
+# an empty date or number field (``field.populate_obj(row, "name")`` sets one).
+OPAQUE_CALLS = frozenset({"setattr", "delattr", "make_transient", "make_transient_to_detached", "expunge",
+                          "populate_obj"})
 # Text that means expressions may bind names or make objects opaque; without it the
 # collector looks at statements only (measured: two thirds of its time on indico).
-EXPRESSION_BINDING_TEXT = (":=", "setattr", "delattr", "make_transient", "expunge")
+EXPRESSION_BINDING_TEXT = (":=", "setattr", "delattr", "make_transient", "expunge", "populate_obj", "instance=")
+
+
+def opaque_arguments(call: ast.Call) -> list:
+    """What a call may change any attribute of: the arguments of ``OPAQUE_CALLS``, and
+    the ``instance=`` a marshmallow-sqlalchemy schema's ``load(data, instance=row)``
+    fills from its data."""
+    name = last_name(call.func)
+    if name in OPAQUE_CALLS:
+        return call.args
+    if name == "load":
+        return [keyword.value for keyword in call.keywords if keyword.arg == "instance"]
+    return []
 
 
 def may_bind_in_expressions(source: str) -> bool:
@@ -340,8 +356,7 @@ class _BindingCollector:
             if isinstance(node, ast.NamedExpr) and isinstance(node.target, ast.Name):
                 self._add(node.target.id, Binding("assign", node.value, statement=node))
             elif isinstance(node, ast.Call):
-                if last_name(node.func) in OPAQUE_CALLS:
-                    self.scope.opaque_names.update(filter(None, map(target_text, node.args)))
+                self.scope.opaque_names.update(filter(None, map(target_text, opaque_arguments(node))))
             elif isinstance(node, ast.Lambda):
                 continue
             elif isinstance(node, COMPREHENSIONS):

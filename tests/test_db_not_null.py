@@ -762,6 +762,57 @@ def test_a_row_written_under_another_name_or_loaded_again_reads_the_none(make_en
             assert [visit.started_at is None for visit in visits] == [True]
 
 
+class _SubmittedForm(dict):
+    """Form data as a web framework hands it to WTForms (``getlist`` per field)."""
+
+    def getlist(self, key):
+        return [self[key]] if key in self else []
+
+
+@_needs("mapped")
+def test_a_form_or_a_schema_filling_a_row_can_put_none_in_a_not_null_column(make_engine):
+    """WTForms' ``populate_obj`` sets every field's attribute, and an empty date field's
+    value is None; a marshmallow-sqlalchemy schema's ``load(data, instance=row)`` sets
+    None where its field allows it. So the guards after them in
+    ``tests/fixtures/dbc1xx/forms_and_schemas.py`` (which run here) take their branch."""
+    import wtforms
+    from marshmallow_sqlalchemy import SQLAlchemySchema, auto_field
+
+    from tests.fixtures.dbc1xx import forms_and_schemas as fixture
+
+    mapped, engine, _patient_id, (visit_id,) = _stored_visit(make_engine)
+
+    class VisitForm(wtforms.Form):
+        started_at = wtforms.DateTimeLocalField()
+        note = wtforms.StringField()
+
+    class VisitSchema(SQLAlchemySchema):
+        class Meta:
+            model = mapped.Visit
+            load_instance = True
+
+        started_at = auto_field(allow_none=True)
+
+    def form():
+        return VisitForm(_SubmittedForm(started_at=""))
+
+    _each_write_reads_none(engine, mapped, visit_id, (
+        lambda session, visit: form().populate_obj(visit),
+        lambda session, visit: VisitSchema().load({"started_at": None}, instance=visit, session=session),
+        lambda session, visit: fixture.fill_from(form(), visit),
+        lambda session, visit: fixture.fill_start(form().started_at, visit),
+    ))
+    for edit in (
+        lambda session: fixture.edited_by_a_form(session, form(), visit_id),
+        lambda session: fixture.edited_by_a_schema(session, VisitSchema(), {"started_at": None}, visit_id),
+        lambda session: fixture.edited_through_a_helper(session, form(), visit_id),
+        lambda session: fixture.edited_field_by_field(session, form().started_at, form().note, visit_id),
+    ):
+        with orm.Session(engine) as session:
+            assert session.get(mapped.Visit, visit_id).started_at not in (None, fixture.DEFAULT_START)  # stored
+            assert edit(session).started_at == fixture.DEFAULT_START  # the branch kept quiet on ran
+
+
 @_needs("mapped")
 def test_rows_of_two_entities_unpack_into_stored_objects_also_across_an_outer_join(make_engine):
     """What the plugin trusts of ``for visit, patient in session.execute(select(Visit,
