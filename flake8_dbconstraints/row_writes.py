@@ -29,7 +29,7 @@ MAX_HELPER_DEPTH = 3
 # change it opaquely, or mark it changed (for DBC200, as good as a new value).
 MARKING_CALLS = OPAQUE_CALLS | {"flag_modified"}
 # The attribute's name comes second (``field.populate_obj(row, "title")``).
-NAMING_CALLS = frozenset({"setattr", "delattr", "flag_modified", "populate_obj"})
+NAMING_CALLS = frozenset({"setattr", "delattr", "set_attribute", "del_attribute", "flag_modified", "populate_obj"})
 # ``setattr(obj, name, value)`` with a computed name: it may write any attribute.
 ANY_ATTRIBUTE = "*"
 
@@ -614,8 +614,8 @@ def _writes_parameter_attribute(function: ast.AST, names: set, chain: str) -> bo
 
 def _changed_by(call: ast.Call) -> list:
     """What a call may change, or mark changed, attributes of: the first argument of
-    ``MARKING_CALLS`` (``setattr(visit, ...)``, ``form.populate_obj(visit)``), the
-    ``instance=`` of a schema's ``load``."""
+    ``MARKING_CALLS`` (``setattr(visit, ...)``, ``form.populate_obj(visit)``), or
+    another of ``opaque_arguments`` (``schema.load(data, instance=visit)``)."""
     if last_name(call.func) in MARKING_CALLS:
         return call.args[:1]
     return opaque_arguments(call)

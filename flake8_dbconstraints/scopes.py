@@ -241,25 +241,29 @@ def assigned_only_by_init(class_node: ast.ClassDef) -> tuple[Optional[ast.Functi
     return init, {attr: statement for attr, statement in kept.items() if writes[attr] == 1}
 
 
-# Calls that may change any attribute of the objects they are handed. WTForms'
+# Calls that may change any attribute of the objects they are handed: SQLAlchemy's
+# ``set_attribute(row, "name", value)`` as ``setattr`` does; WTForms'
 # ``form.populate_obj(row)`` sets the attribute of every field of the form, None for
 # an empty date or number field (``field.populate_obj(row, "name")`` sets one).
-OPAQUE_CALLS = frozenset({"setattr", "delattr", "make_transient", "make_transient_to_detached", "expunge",
-                          "populate_obj"})
+OPAQUE_CALLS = frozenset({"setattr", "delattr", "set_attribute", "del_attribute", "make_transient",
+                          "make_transient_to_detached", "expunge", "populate_obj"})
 # Text that means expressions may bind names or make objects opaque; without it the
 # collector looks at statements only (measured: two thirds of its time on indico).
-EXPRESSION_BINDING_TEXT = (":=", "setattr", "delattr", "make_transient", "expunge", "populate_obj", "instance=")
+EXPRESSION_BINDING_TEXT = (":=", "setattr", "delattr", "_attribute(", "make_transient", "expunge", "populate_obj",
+                           "instance=", "sqlmodel_update")
 
 
 def opaque_arguments(call: ast.Call) -> list:
-    """What a call may change any attribute of: the arguments of ``OPAQUE_CALLS``, and
-    the ``instance=`` a marshmallow-sqlalchemy schema's ``load(data, instance=row)``
-    fills from its data."""
+    """What a call may change any attribute of: the arguments of ``OPAQUE_CALLS``, the
+    ``instance=`` a marshmallow-sqlalchemy schema's ``load(data, instance=row)`` fills
+    from its data, and the SQLModel row of ``row.sqlmodel_update(data)``."""
     name = last_name(call.func)
     if name in OPAQUE_CALLS:
         return call.args
     if name == "load":
         return [keyword.value for keyword in call.keywords if keyword.arg == "instance"]
+    if name == "sqlmodel_update" and isinstance(call.func, ast.Attribute):
+        return [call.func.value]
     return []
 
 

@@ -770,17 +770,24 @@ class _SubmittedForm(dict):
 
 
 @_needs("mapped")
-def test_a_form_or_a_schema_filling_a_row_can_put_none_in_a_not_null_column(make_engine):
+@_needs("sqlmodel_models")
+def test_a_row_filled_from_data_can_put_none_in_a_not_null_column(make_engine):
     """WTForms' ``populate_obj`` sets every field's attribute, and an empty date field's
     value is None; a marshmallow-sqlalchemy schema's ``load(data, instance=row)`` sets
-    None where its field allows it. So the guards after them in
-    ``tests/fixtures/dbc1xx/forms_and_schemas.py`` (which run here) take their branch."""
+    None where its field allows it; SQLModel's ``sqlmodel_update`` and SQLAlchemy's
+    ``set_attribute`` set what they are given. So the guards after them in
+    ``tests/fixtures/dbc1xx/filled_from_data.py`` (which run here) take their branch."""
     import wtforms
     from marshmallow_sqlalchemy import SQLAlchemySchema, auto_field
+    from sqlalchemy.orm.attributes import set_attribute
 
-    from tests.fixtures.dbc1xx import forms_and_schemas as fixture
+    from tests.fixtures.dbc1xx import filled_from_data as fixture
 
     mapped, engine, _patient_id, (visit_id,) = _stored_visit(make_engine)
+    sqlmodel_models = dbproof.import_fixture("sqlmodel_models")
+    sqlmodel_engine = make_engine(sqlmodel_models)
+    (patient_id,) = dbproof.store(sqlmodel_engine, dbproof.build(sqlmodel_models.Patient))
+    (sqlmodel_visit_id,) = dbproof.store(sqlmodel_engine, dbproof.build(sqlmodel_models.Visit, patient_id=patient_id))
 
     class VisitForm(wtforms.Form):
         started_at = wtforms.DateTimeLocalField()
@@ -801,15 +808,25 @@ def test_a_form_or_a_schema_filling_a_row_can_put_none_in_a_not_null_column(make
         lambda session, visit: VisitSchema().load({"started_at": None}, instance=visit, session=session),
         lambda session, visit: fixture.fill_from(form(), visit),
         lambda session, visit: fixture.fill_start(form().started_at, visit),
+        lambda session, visit: set_attribute(visit, "started_at", None),
     ))
-    for edit in (
-        lambda session: fixture.edited_by_a_form(session, form(), visit_id),
-        lambda session: fixture.edited_by_a_schema(session, VisitSchema(), {"started_at": None}, visit_id),
-        lambda session: fixture.edited_through_a_helper(session, form(), visit_id),
-        lambda session: fixture.edited_field_by_field(session, form().started_at, form().note, visit_id),
+    _each_write_reads_none(sqlmodel_engine, sqlmodel_models, sqlmodel_visit_id, (
+        lambda session, visit: visit.sqlmodel_update({"started_at": None}),
+    ))
+    sqlmodel_row = (sqlmodel_engine, sqlmodel_models.Visit, sqlmodel_visit_id)
+    mapped_row = (engine, mapped.Visit, visit_id)
+    for (db, model, identity), edit in (
+        (mapped_row, lambda session: fixture.edited_by_a_form(session, form(), visit_id)),
+        (mapped_row,
+         lambda session: fixture.edited_by_a_schema(session, VisitSchema(), {"started_at": None}, visit_id)),
+        (mapped_row, lambda session: fixture.edited_through_a_helper(session, form(), visit_id)),
+        (mapped_row, lambda session: fixture.edited_field_by_field(session, form().started_at, form().note, visit_id)),
+        (mapped_row, lambda session: fixture.edited_by_set_attribute(session, None, visit_id)),
+        (sqlmodel_row,
+         lambda session: fixture.edited_by_sqlmodel_update(session, {"started_at": None}, sqlmodel_visit_id)),
     ):
-        with orm.Session(engine) as session:
-            assert session.get(mapped.Visit, visit_id).started_at not in (None, fixture.DEFAULT_START)  # stored
+        with orm.Session(db) as session:
+            assert session.get(model, identity).started_at not in (None, fixture.DEFAULT_START)  # stored
             assert edit(session).started_at == fixture.DEFAULT_START  # the branch kept quiet on ran
 
 
