@@ -35,6 +35,10 @@ from flake8_dbconstraints.safety import guarded
 from flake8_dbconstraints.scopes import Scope, last_name, walk
 
 SQLMODEL_BASES = frozenset({"sqlmodel.SQLModel", "sqlmodel.main.SQLModel"})
+# Installed bases of a model whose methods write no column of the row (SQLModel's
+# ``sqlmodel_update`` is an opaque write of its own: ``scopes.opaque_arguments``).
+# ``AsyncAttrs`` is matched by name: its module imports only where greenlet is installed.
+BASES_WRITING_NOTHING = SQLMODEL_BASES | {"abc.ABC", "typing.Generic", "sqlalchemy.ext.asyncio.AsyncAttrs"}
 # Flask-SQLAlchemy 3 names a table after its class: "VisitNote" -> "visit_note".
 FLASK_TABLE_NAME = re.compile(r"((?<=[a-z0-9])[A-Z]|(?!^)[A-Z](?=[a-z]))")
 MAPPED_KINDS = frozenset({"root", "abstract", "model"})
@@ -380,6 +384,25 @@ class ModelRegistry:
             if bindings:
                 return [FunctionRef(ref.module, binding.node) for binding in bindings if binding.kind == "function"]
         return []
+
+    def from_an_unread_base(self, cls: ClassRef, attr: str) -> bool:
+        """May ``instance.attr`` come from a base the plugin cannot read: no project
+        class along the MRO binds it, and one of them has a base that is neither a
+        project class nor one known to write nothing (a mixin from a package not
+        installed where flake8 runs, whose ``row.fill(**data)`` may set any column)?"""
+        mro = self.linearize(cls)
+        if any(attr in Scope(ref.node, ref.module.scope).bindings for ref in mro):
+            return False
+        return not all(
+            isinstance(base, ClassRef) or self._defines_nothing(base) or self._writes_nothing(base)
+            for ref in mro for base in self.mapping_bases(ref)
+        )
+
+    @staticmethod
+    def _writes_nothing(base: Any) -> bool:
+        return isinstance(base, External) and (
+            base.dotted in BASES_WRITING_NOTHING or _is_sa(base.dotted, "sqlalchemy.orm.MappedAsDataclass")
+        )
 
     def _defines_nothing(self, base: Any) -> bool:
         if isinstance(base, External):

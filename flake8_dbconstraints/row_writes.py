@@ -170,12 +170,15 @@ class RowWrites:
         )
 
     def _method_writes(self, method_name: str, attr: str, model: ModelInfo, depth: int) -> bool:
-        """Does ``row.method_name(...)`` write ``attr`` of the row (``_callee_writes``)?"""
+        """Does ``row.method_name(...)`` write ``attr`` of the row (``_callee_writes``)?
+        A method of a base the plugin cannot read may (``from_an_unread_base``)."""
         key = (model.cls.node, method_name)
         if key not in self._methods_memo:
-            self._methods_memo[key] = self.file_models.registry.instance_methods(model.cls, method_name)
-        return any(self._callee_writes(method, (0,), frozenset(), attr, model, depth)
-                   for method in self._methods_memo[key])
+            registry = self.file_models.registry
+            self._methods_memo[key] = (registry.instance_methods(model.cls, method_name),
+                                       registry.from_an_unread_base(model.cls, method_name))
+        methods, unread = self._methods_memo[key]
+        return unread or any(self._callee_writes(method, (0,), frozenset(), attr, model, depth) for method in methods)
 
     def _call_writes(self, call: ast.Call, scope: Scope, positions: tuple, keywords: frozenset, attr: str,
                      model: ModelInfo, depth: int) -> bool:
@@ -255,8 +258,10 @@ class RowWrites:
     def _called_only_at_run_time(self, func: ast.expr, scope: Scope) -> bool:
         """Is ``func`` a function the code is handed at run time: one looked up in a
         mapping or returned by a call, a parameter of an enclosing function
-        (``callback(visit)``), or an attribute of ``self`` that a
-        method of its class or of a project base assigns (``self.cleaner = clear_later``)?"""
+        (``callback(visit)``), an attribute of ``self`` that a method of its class or
+        of a project base assigns (``self.cleaner = clear_later``), or a method of
+        ``self`` that only a base the plugin cannot read may define
+        (``self.populate(visit, data)`` in a view whose base is installed)?"""
         if isinstance(func, (ast.Subscript, ast.Call)):
             return True  # ``handlers[kind](visit)``, ``getattr(self, name)(visit)``
         if isinstance(func, ast.Name):
@@ -265,8 +270,10 @@ class RowWrites:
         owner = self_method_scope(func, scope)
         if owner is None:
             return False
-        classes = self.file_models.registry.linearize(ClassRef(owner.module, owner.class_node))
-        return any(func.attr in _attributes_set_on_self(ref.node) for ref in classes)
+        registry = self.file_models.registry
+        cls = ClassRef(owner.module, owner.class_node)
+        return (any(func.attr in _attributes_set_on_self(ref.node) for ref in registry.linearize(cls))
+                or registry.from_an_unread_base(cls, func.attr))
 
     def _callee_writes(self, ref: FunctionRef, positions: tuple, keywords: frozenset, attr: str,
                        model: ModelInfo, depth: int) -> bool:

@@ -830,6 +830,41 @@ def test_a_row_filled_from_data_can_put_none_in_a_not_null_column(make_engine):
             assert edit(session).started_at == fixture.DEFAULT_START  # the branch kept quiet on ran
 
 
+def test_a_method_of_an_unread_base_can_put_none_in_a_not_null_column():
+    """A mixin from an installed package writes the row it is called on: with the
+    shape of sqlalchemy-mixins' ``ActiveRecordMixin.fill`` (``setattr`` for each given
+    value), ``entry.fill(started_at=None)`` leaves a stored row reading None. So after
+    a method no project class defines, called on a row whose model has such a base,
+    the guards in ``tests/fixtures/dbc1xx/unread_bases.py`` stay silent."""
+    class ActiveRecordMixin:
+        def fill(self, **values):
+            for name, value in values.items():
+                setattr(self, name, value)
+            return self
+
+    Base = orm.declarative_base()
+
+    class Entry(Base, ActiveRecordMixin):
+        __tablename__ = "entry"
+
+        id = sa.Column(sa.Integer, primary_key=True)
+        started_at = sa.Column(sa.DateTime, nullable=False)
+
+    engine = sa.create_engine("sqlite://")
+    try:
+        Base.metadata.create_all(engine)
+        with orm.Session(engine) as session:
+            session.add(Entry(id=1, started_at=datetime.datetime(2024, 1, 1)))
+            session.commit()
+        with orm.Session(engine) as session:
+            entry = session.get(Entry, 1)
+            assert entry.started_at == datetime.datetime(2024, 1, 1)  # stored
+            entry.fill(started_at=None)
+            assert entry.started_at is None
+    finally:
+        engine.dispose()
+
+
 @_needs("mapped")
 def test_rows_of_two_entities_unpack_into_stored_objects_also_across_an_outer_join(make_engine):
     """What the plugin trusts of ``for visit, patient in session.execute(select(Visit,
