@@ -254,12 +254,14 @@ EXPRESSION_BINDING_TEXT = (":=", "setattr", "delattr", "_attribute(", "make_tran
 
 
 def opaque_arguments(call: ast.Call) -> list:
-    """What a call may change any attribute of: the arguments of ``OPAQUE_CALLS``, the
-    ``instance=`` a marshmallow-sqlalchemy schema's ``load(data, instance=row)`` fills
-    from its data, and the SQLModel row of ``row.sqlmodel_update(data)``."""
+    """What a call may change any attribute of: the first argument of ``OPAQUE_CALLS``
+    (``setattr(row, key, value)`` changes ``row``, not ``value``; OpenTelemetry's
+    ``span.set_attribute("key", value)`` no object), the ``instance=`` a
+    marshmallow-sqlalchemy schema's ``load(data, instance=row)`` fills from its data,
+    and the SQLModel row of ``row.sqlmodel_update(data)``."""
     name = last_name(call.func)
     if name in OPAQUE_CALLS:
-        return call.args
+        return call.args[:1]
     if name == "load":
         return [keyword.value for keyword in call.keywords if keyword.arg == "instance"]
     if name == "sqlmodel_update" and isinstance(call.func, ast.Attribute):
