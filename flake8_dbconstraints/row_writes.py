@@ -19,15 +19,12 @@ from typing import Any, Callable, Optional
 from flake8_dbconstraints.names import ClassRef, External, FunctionRef, Instance, ModuleRef
 from flake8_dbconstraints.registry import ModelInfo
 from flake8_dbconstraints.scopes import (
-    OPAQUE_CALLS, Scope, function_nodes, last_name, methods_with_self, opaque_arguments, parameter_names,
-    self_method_scope, target_text, walk,
+    Scope, function_nodes, last_name, methods_with_self, opaque_arguments, parameter_names, self_method_scope,
+    target_text, walk,
 )
 
 # How many calls deep a helper's (or a row's method's) writes to the row are looked for.
 MAX_HELPER_DEPTH = 3
-# What a helper may do to an attribute of an object it is handed, beyond assigning it:
-# change it opaquely, or mark it changed (for DBC200, as good as a new value).
-MARKING_CALLS = OPAQUE_CALLS | {"flag_modified"}
 # The attribute's name comes second (``field.populate_obj(row, "title")``).
 NAMING_CALLS = frozenset({"setattr", "delattr", "set_attribute", "del_attribute", "flag_modified", "populate_obj"})
 # ``setattr(obj, name, value)`` with a computed name: it may write any attribute.
@@ -620,10 +617,10 @@ def _writes_parameter_attribute(function: ast.AST, names: set, chain: str) -> bo
 
 
 def _changed_by(call: ast.Call) -> list:
-    """What a call may change, or mark changed, attributes of: the first argument of
-    ``MARKING_CALLS`` (``setattr(visit, ...)``, ``form.populate_obj(visit)``), or
-    another of ``opaque_arguments`` (``schema.load(data, instance=visit)``)."""
-    if last_name(call.func) in MARKING_CALLS:
+    """What a call may change attributes of (``opaque_arguments``: ``setattr(visit,
+    ...)``, ``form.populate_obj(visit)``, ``schema.load(data, instance=visit)``), or
+    mark one changed (``flag_modified(visit, ...)``: for DBC200 as good as a new value)."""
+    if last_name(call.func) == "flag_modified":
         return call.args[:1]
     return opaque_arguments(call)
 

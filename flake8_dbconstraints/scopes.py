@@ -241,7 +241,7 @@ def assigned_only_by_init(class_node: ast.ClassDef) -> tuple[Optional[ast.Functi
     return init, {attr: statement for attr, statement in kept.items() if writes[attr] == 1}
 
 
-# Calls that may change any attribute of the objects they are handed: SQLAlchemy's
+# Calls that may change any attribute of the object handed first: SQLAlchemy's
 # ``set_attribute(row, "name", value)`` as ``setattr`` does; WTForms'
 # ``form.populate_obj(row)`` sets the attribute of every field of the form, None for
 # an empty date or number field (``field.populate_obj(row, "name")`` sets one).
