@@ -320,6 +320,48 @@ def changed_then_marked_by_its_own_method(session, patient):
     patient.touch_profile()
 
 
+class _SubmittedForm(dict):
+    """Form data as a web framework hands it to WTForms (``getlist`` per field)."""
+
+    def getlist(self, key):
+        return [self[key]] if key in self else []
+
+
+@saved(Patient, "profile", PROFILE, {"k": 1})
+def new_value_filled_by_a_form_then_changed(session, patient):
+    """``form.populate_obj(patient)`` assigns each field's data, here a new dict
+    (``changes_after_filling_from_data`` in ``tests/fixtures/dbc2xx/json_mutations.py``)."""
+    import json
+
+    import wtforms
+
+    class JSONField(wtforms.Field):
+        def process_formdata(self, valuelist):
+            self.data = json.loads(valuelist[0])
+
+    class PatientForm(wtforms.Form):
+        profile = JSONField()
+
+    PatientForm(_SubmittedForm(profile="{}")).populate_obj(patient)
+    patient.profile["k"] = 1
+
+
+@saved(Patient, "profile", PROFILE, {"k": 1})
+def new_value_filled_by_a_schema_then_changed(session, patient):
+    """``schema.load(data, instance=patient)`` assigns what the data holds."""
+    from marshmallow_sqlalchemy import SQLAlchemySchema, auto_field
+
+    class PatientSchema(SQLAlchemySchema):
+        class Meta:
+            model = Patient
+            load_instance = True
+
+        profile = auto_field()
+
+    PatientSchema().load({"profile": {}}, instance=patient, session=session)
+    patient.profile["k"] = 1
+
+
 @saved(Patient, "profile", PROFILE, {"k": 1})
 def merged_value_then_changed(session, patient):
     session.merge(Patient(id=patient.id, profile={}))  # the stored patient takes the new value
