@@ -492,3 +492,11 @@ def apply_change(engine: sa.engine.Engine, case: ChangeCase, state: str = LOADED
         session.commit()
         identity = sa.inspect(obj).identity
     return load(engine, case.model, identity, case.attr)
+
+
+class SubmittedForm(dict):
+    """Form data as a web framework hands it to WTForms (``getlist`` per field), for
+    the tests that run WTForms' ``populate_obj`` on a stored row."""
+
+    def getlist(self, key: str) -> list:
+        return [self[key]] if key in self else []

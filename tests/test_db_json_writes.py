@@ -320,13 +320,6 @@ def changed_then_marked_by_its_own_method(session, patient):
     patient.touch_profile()
 
 
-class _SubmittedForm(dict):
-    """Form data as a web framework hands it to WTForms (``getlist`` per field)."""
-
-    def getlist(self, key):
-        return [self[key]] if key in self else []
-
-
 @saved(Patient, "profile", PROFILE, {"k": 1})
 def new_value_filled_by_a_form_then_changed(session, patient):
     """``form.populate_obj(patient)`` assigns each field's data, here a new dict
@@ -342,7 +335,7 @@ def new_value_filled_by_a_form_then_changed(session, patient):
     class PatientForm(wtforms.Form):
         profile = JSONField()
 
-    PatientForm(_SubmittedForm(profile="{}")).populate_obj(patient)
+    PatientForm(dbproof.SubmittedForm(profile="{}")).populate_obj(patient)
     patient.profile["k"] = 1
 
 

@@ -762,13 +762,6 @@ def test_a_row_written_under_another_name_or_loaded_again_reads_the_none(make_en
             assert [visit.started_at is None for visit in visits] == [True]
 
 
-class _SubmittedForm(dict):
-    """Form data as a web framework hands it to WTForms (``getlist`` per field)."""
-
-    def getlist(self, key):
-        return [self[key]] if key in self else []
-
-
 @_needs("mapped")
 @_needs("sqlmodel_models")
 def test_a_row_filled_from_data_can_put_none_in_a_not_null_column(make_engine):
@@ -801,7 +794,7 @@ def test_a_row_filled_from_data_can_put_none_in_a_not_null_column(make_engine):
         started_at = auto_field(allow_none=True)
 
     def form():
-        return VisitForm(_SubmittedForm(started_at=""))
+        return VisitForm(dbproof.SubmittedForm(started_at=""))
 
     _each_write_reads_none(engine, mapped, visit_id, (
         lambda session, visit: form().populate_obj(visit),
