@@ -168,12 +168,13 @@ class RowWrites:
 
     def _method_writes(self, method_name: str, attr: str, model: ModelInfo, depth: int) -> bool:
         """Does ``row.method_name(...)`` write ``attr`` of the row (``_callee_writes``)?
-        A method of a base the plugin cannot read may (``from_an_unread_base``)."""
+        A method of a base the plugin cannot read may (``from_an_unread_base``, which
+        only a name no project class binds can be: asked when no method was found)."""
         key = (model.cls.node, method_name)
         if key not in self._methods_memo:
             registry = self.file_models.registry
-            self._methods_memo[key] = (registry.instance_methods(model.cls, method_name),
-                                       registry.from_an_unread_base(model.cls, method_name))
+            methods = registry.instance_methods(model.cls, method_name)
+            self._methods_memo[key] = (methods, not methods and registry.from_an_unread_base(model.cls, method_name))
         methods, unread = self._methods_memo[key]
         return unread or any(self._callee_writes(method, (0,), frozenset(), attr, model, depth) for method in methods)
 
