@@ -282,12 +282,9 @@ class RowWrites:
         up to ``MAX_HELPER_DEPTH`` calls deep?"""
         key = (ref.node, positions, keywords, attr, model.cls.node, depth)
         if key not in self._callees_memo:  # a recursive helper asks one level deeper: a new key
-            self._callees_memo[key] = self._compute_callee_writes(ref, positions, keywords, attr, model, depth)
+            self._callees_memo[key] = self._names_written(ref, _names_handed_the_row(ref.node, positions, keywords),
+                                                          attr, model, depth)
         return self._callees_memo[key]
-
-    def _compute_callee_writes(self, ref: FunctionRef, positions: tuple, keywords: frozenset, attr: str,
-                               model: ModelInfo, depth: int) -> bool:
-        return self._names_written(ref, _parameter_names(ref.node, positions, keywords), attr, model, depth)
 
     def _names_written(self, ref: FunctionRef, names: set, attr: str, model: ModelInfo, depth: int) -> bool:
         """Does the function ``ref`` write ``attr`` of what its ``names`` hold, itself
@@ -582,7 +579,7 @@ def _method_calls_by_owner(function: Scope) -> dict:
     return index
 
 
-def _parameter_names(function: ast.AST, positions, keywords) -> set:
+def _names_handed_the_row(function: ast.AST, positions, keywords) -> set:
     """The names of ``function``'s parameters at ``positions`` or named ``keywords``,
     and of the loop variables over them (a list of rows arrives: ``for v in visits``)."""
     arguments = function.args
@@ -598,7 +595,7 @@ def _parameter_names(function: ast.AST, positions, keywords) -> set:
 
 def _writes_parameter_attribute(function: ast.AST, names: set, chain: str) -> bool:
     """Does ``function`` assign or delete ``chain`` of the parameters ``names`` (see
-    ``_parameter_names``), or hand what holds it to a call of ``_changed_by``
+    ``_names_handed_the_row``), or hand what holds it to a call of ``_changed_by``
     (setattr, make_transient, populate_obj...)? The chain is an attribute
     (``started_at``) or the path to one (``patient.born_on``)."""
     written = {f"{name}.{chain}" for name in names}
