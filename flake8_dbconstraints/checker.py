@@ -21,7 +21,7 @@ from flake8_dbconstraints.receivers import Receiver, ReceiverResolver
 from flake8_dbconstraints.row_writes import RowWrites
 from flake8_dbconstraints.registry import ColumnInfo, ModelInfo
 from flake8_dbconstraints.safety import swallow
-from flake8_dbconstraints.scopes import COMPREHENSIONS, Scope, walk
+from flake8_dbconstraints.scopes import COMPREHENSIONS, Scope, child_fields, walk
 from flake8_dbconstraints.settings import Settings
 
 
@@ -70,15 +70,14 @@ NONE_AFTER = re.compile(r" *(?:is\b|[!=]=)")
 NESTED_BODIES = ("body", "orelse", "finalbody", "handlers", "cases")
 # Nodes under which no rule has anything to look at.
 LEAVES = frozenset({ast.Name, ast.Constant})
-# Fields never walked: contexts and operators are leaves; a statement's nested
-# statements (and its except handlers and match cases) are walked as statements.
-SKIPPED_FIELDS = frozenset({"ctx", "op", "ops"})
 
 
 @functools.lru_cache(maxsize=None)
 def _walked_fields(node_type: type) -> tuple[str, ...]:
+    """``scopes.child_fields`` (no contexts and operators) but a statement's nested
+    statements (and its except handlers and match cases): those are walked as statements."""
     nested = NESTED_BODIES if issubclass(node_type, ast.stmt) else ()
-    return tuple(field for field in node_type._fields if field not in SKIPPED_FIELDS and field not in nested)
+    return tuple(field for field in child_fields(node_type) if field not in nested)
 
 
 def _first_line(node: ast.AST) -> int:

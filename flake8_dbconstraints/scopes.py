@@ -137,7 +137,7 @@ def child_nodes(node: ast.AST) -> list:
     field of every node: these walks run over most functions checked (measured with
     ``benchmarks/phases.py`` on the 100-package monorepo: checks 8% faster)."""
     children: list = []
-    for field in _child_fields(type(node)):
+    for field in child_fields(type(node)):
         value = getattr(node, field, None)
         if type(value) is list:
             children.extend(item for item in value if isinstance(item, ast.AST))
@@ -146,10 +146,14 @@ def child_nodes(node: ast.AST) -> list:
     return children
 
 
+# Fields that hold only contexts and operators, which no rule looks at.
+LEAF_FIELDS = frozenset({"ctx", "op", "ops"})
+
+
 @functools.lru_cache(maxsize=None)
-def _child_fields(node_type: type) -> tuple:
+def child_fields(node_type: type) -> tuple:
     """The fields of a node type that may hold nodes (not contexts and operators)."""
-    return tuple(field for field in node_type._fields if field not in ("ctx", "op", "ops"))
+    return tuple(field for field in node_type._fields if field not in LEAF_FIELDS)
 
 
 def is_first_method_parameter(binding: Binding, scope: Scope) -> bool:
