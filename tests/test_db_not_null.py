@@ -939,3 +939,4 @@ def test_flask_query_loads_not_null_columns(tmp_path):
         assert appointment.doctor.on_call is True
         db.session.remove()
         db.drop_all()
+        db.engine.dispose()  # Python 3.13 warns of a SQLite connection left open
