@@ -357,14 +357,14 @@ class ModelRegistry:
         for ref in mro:
             if not all(isinstance(base, ClassRef) or self._defines_nothing(base) for base in self.mapping_bases(ref)):
                 return None
-        for ref in mro:
-            bindings = Scope(ref.node, ref.module.scope).bindings.get(attr)
-            if bindings:
-                method = only_method(ref, bindings)
-                if method is None or [last_name(d) for d in method.node.decorator_list] != ["classmethod"]:
-                    return None
-                return ref, method
-        return None
+        found = _first_binding(mro, attr)
+        if found is None:
+            return None
+        ref, bindings = found
+        method = only_method(ref, bindings)
+        if method is None or [last_name(d) for d in method.node.decorator_list] != ["classmethod"]:
+            return None
+        return ref, method
 
     def instance_methods(self, cls: ClassRef, attr: str) -> list[FunctionRef]:
         """The functions ``row.attr(...)`` may run with the row as ``self``: those of
@@ -379,11 +379,11 @@ class ModelRegistry:
         project class along the MRO of ``cls``'s hierarchy that binds it (several when
         it is defined twice). Empty when the name is bound nowhere the plugin reads
         (an installed base)."""
-        for ref in self.linearize(cls):
-            bindings = Scope(ref.node, ref.module.scope).bindings.get(attr)
-            if bindings:
-                return [FunctionRef(ref.module, binding.node) for binding in bindings if binding.kind == "function"]
-        return []
+        found = _first_binding(self.linearize(cls), attr)
+        if found is None:
+            return []
+        ref, bindings = found
+        return [FunctionRef(ref.module, binding.node) for binding in bindings if binding.kind == "function"]
 
     def from_an_unread_base(self, cls: ClassRef, attr: str) -> bool:
         """May ``instance.attr`` come from a base the plugin cannot read: no project
@@ -391,7 +391,7 @@ class ModelRegistry:
         project class nor one known to write nothing (a mixin from a package not
         installed where flake8 runs, whose ``row.fill(**data)`` may set any column)?"""
         mro = self.linearize(cls)
-        if any(attr in Scope(ref.node, ref.module.scope).bindings for ref in mro):
+        if _first_binding(mro, attr) is not None:
             return False
         return not all(
             isinstance(base, ClassRef) or self._defines_nothing(base) or self._writes_nothing(base)
@@ -635,6 +635,15 @@ class ModelRegistry:
         if isinstance(ref, ClassRef):
             return self.model_for_class(ref)
         return None
+
+
+def _first_binding(mro: list, attr: str) -> Optional[tuple[ClassRef, list]]:
+    """The first project class along ``mro`` whose body binds ``attr``, and its bindings."""
+    for ref in mro:
+        bindings = Scope(ref.node, ref.module.scope).bindings.get(attr)
+        if bindings:
+            return ref, bindings
+    return None
 
 
 def _table_name_and_schema(table: ast.Call) -> tuple[Optional[str], Optional[str]]:
